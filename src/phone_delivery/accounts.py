@@ -1,0 +1,91 @@
+"""Creating environments and worker applications: shared by the API, ``bootstrap`` and ``dev``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.models import (
+    ENVIRONMENT_ADMIN,
+    ORGANIZATION_ADMIN,
+    Application,
+    Environment,
+    RoleAssignment,
+)
+from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
+from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
+
+
+@dataclass(frozen=True)
+class IssuedApplication:
+    application: Application
+    client_secret: str  # shown once, never stored
+
+
+async def create_environment(
+    conn: AsyncConnection, name: str, description: str | None = None, type_: str = "SANDBOX", region: str = "NA"
+) -> Environment:
+    now = now_ms()
+    env = Environment(
+        id=str(uuid.uuid4()),
+        name=name,
+        description=description,
+        type=type_,
+        region=region,
+        created_at=now,
+        updated_at=now,
+    )
+    await EnvironmentRepository(conn).insert(env)
+    return env
+
+
+async def create_worker_application(
+    conn: AsyncConnection,
+    environment_id: str,
+    name: str,
+    description: str | None = None,
+    auth_method: str = "CLIENT_SECRET_BASIC",
+    enabled: bool = True,
+) -> IssuedApplication:
+    now = now_ms()
+    app = Application(
+        id=str(uuid.uuid4()),
+        environment_id=environment_id,
+        name=name,
+        description=description,
+        enabled=enabled,
+        token_endpoint_auth_method=auth_method,
+        created_at=now,
+        updated_at=now,
+    )
+    secret = new_client_secret()
+    await ApplicationRepository(conn).insert(app, hash_client_secret(secret))
+    return IssuedApplication(app, secret)
+
+
+async def assign_role(
+    conn: AsyncConnection, application_id: str, role: str, scope_environment_id: str | None
+) -> RoleAssignment:
+    assignment = RoleAssignment(
+        id=str(uuid.uuid4()),
+        application_id=application_id,
+        role=role,
+        scope_environment_id=None if role == ORGANIZATION_ADMIN else scope_environment_id,
+        created_at=now_ms(),
+    )
+    await ApplicationRepository(conn).add_role(assignment)
+    return assignment
+
+
+async def create_organization_admin(
+    conn: AsyncConnection, environment_name: str
+) -> tuple[Environment, IssuedApplication]:
+    """The first administrators environment with an Organization Admin worker application."""
+    env = await create_environment(conn, environment_name, "Holds the organization's administrator applications.")
+    issued = await create_worker_application(conn, env.id, "Organization admin", "Created by bootstrap.")
+    await assign_role(conn, issued.application.id, ORGANIZATION_ADMIN, None)
+    await assign_role(conn, issued.application.id, ENVIRONMENT_ADMIN, env.id)
+    return env, issued

@@ -1,0 +1,1 @@
+"""The HTTP edge: routers, request parsing, the one error table."""

@@ -1,0 +1,88 @@
+"""``GET /v1/environments/{envID}/activities``: the audit trail, newest first, cursor paged."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phone_delivery.api.deps import environment_admin, services
+from phone_delivery.api.links import base_url, environment_href
+from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.clock import iso_ms
+from phone_delivery.domain.errors import InvalidData, NotFound
+from phone_delivery.domain.models import Activity, Principal
+from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.environments_repo import EnvironmentRepository
+
+router = APIRouter(tags=["Activities"])
+
+
+def _cursor(activity: Activity) -> str:
+    return base64.urlsafe_b64encode(f"{activity.recorded_at}:{activity.id}".encode()).decode()
+
+
+def _parse_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        at, _, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(at), last_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.") from None
+
+
+def activity_json(base: str, a: Activity) -> dict[str, Any]:
+    env_href = environment_href(base, a.environment_id)
+    return {
+        "_links": {"self": {"href": f"{env_href}/activities/{a.id}"}},
+        "id": a.id,
+        "recordedAt": iso_ms(a.recorded_at),
+        "createdAt": iso_ms(a.recorded_at),
+        "actors": {
+            "client": {
+                "id": a.actor_id,
+                "name": a.actor_name,
+                "type": a.actor_type,
+                "environment": {"id": a.environment_id},
+            }
+        },
+        "action": {"type": a.action_type, "description": a.description},
+        "resources": [
+            {
+                "type": a.resource_type,
+                "id": a.resource_id,
+                "name": a.resource_name,
+                "environment": {"id": a.environment_id},
+            }
+        ],
+        "result": {"status": "SUCCESS", "description": a.description},
+    }
+
+
+@router.get("/v1/environments/{envID}/activities", responses=error_responses(400, 401, 403, 404))
+async def list_activities(
+    request: Request,
+    envID: str,
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: str | None = Query(None),
+    actionType: str | None = Query(None, description="Only this action type, e.g. PHONE_DELIVERY_SETTINGS.CREATED"),
+    _: Principal = Depends(environment_admin),
+) -> Response:
+    svc = services(request)
+    after = _parse_cursor(cursor) if cursor else None
+    async with svc.database.read() as conn:
+        if not await EnvironmentRepository(conn).exists(envID):
+            raise NotFound("The environment was not found.")
+        rows = await ActivityRepository(conn).list(envID, limit + 1, after, actionType)
+    base = base_url(request)
+    page, more = rows[:limit], len(rows) > limit
+    links: dict[str, Any] = {"self": {"href": str(request.url)}}
+    if more:
+        links["next"] = {"href": str(request.url.include_query_params(cursor=_cursor(page[-1]), limit=limit))}
+    return JsonResponse(
+        {"_links": links, "_embedded": {"activities": [activity_json(base, a) for a in page]}, "size": len(page)}
+    )

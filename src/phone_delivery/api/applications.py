@@ -1,0 +1,227 @@
+"""``/v1/environments/{envID}/applications``: worker applications, their secrets and roles.
+
+Client secrets are stored only as hashes, so a secret is returned once: in the create response
+and in the response of ``POST .../secret`` (which rotates it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phone_delivery.accounts import assign_role, create_worker_application
+from phone_delivery.api.body import read_json_object
+from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.links import base_url, environment_href
+from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.clock import iso_ms, now_ms
+from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
+from phone_delivery.domain.models import ORGANIZATION_ADMIN, ROLES, Application, Principal, RoleAssignment
+from phone_delivery.domain.validation import parse
+from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
+from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
+
+router = APIRouter(tags=["Applications"])
+APPS = "/v1/environments/{envID}/applications"
+
+
+class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    type: Literal["WORKER"] = "WORKER"
+    protocol: Literal["OPENID_CONNECT"] = "OPENID_CONNECT"
+    enabled: bool = True
+    tokenEndpointAuthMethod: Literal["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"] = "CLIENT_SECRET_BASIC"
+
+
+class _RoleRef(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    id: Literal["ORGANIZATION_ADMIN", "ENVIRONMENT_ADMIN"]
+
+
+class _ScopeRef(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    type: Literal["ORGANIZATION", "ENVIRONMENT"]
+    id: str | None = None
+
+
+class RoleAssignmentCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    role: _RoleRef
+    scope: _ScopeRef
+
+
+def application_json(base: str, app: Application, secret: str | None = None) -> dict[str, Any]:
+    href = f"{environment_href(base, app.environment_id)}/applications/{app.id}"
+    body: dict[str, Any] = {
+        "_links": {
+            "self": {"href": href},
+            "environment": {"href": environment_href(base, app.environment_id)},
+            "secret": {"href": f"{href}/secret"},
+            "roleAssignments": {"href": f"{href}/roleAssignments"},
+        },
+        "id": app.id,
+        "environment": {"id": app.environment_id},
+        "name": app.name,
+        "type": "WORKER",
+        "protocol": "OPENID_CONNECT",
+        "enabled": app.enabled,
+        "tokenEndpointAuthMethod": app.token_endpoint_auth_method,
+        "grantTypes": ["CLIENT_CREDENTIALS"],
+        "createdAt": iso_ms(app.created_at),
+        "updatedAt": iso_ms(app.updated_at),
+    }
+    if app.description is not None:
+        body["description"] = app.description
+    if secret is not None:
+        body["clientSecret"] = secret
+    return body
+
+
+def role_json(base: str, env_id: str, assignment: RoleAssignment) -> dict[str, Any]:
+    scope = (
+        {"type": "ORGANIZATION"}
+        if assignment.role == ORGANIZATION_ADMIN
+        else {"type": "ENVIRONMENT", "id": assignment.scope_environment_id}
+    )
+    return {
+        "_links": {
+            "self": {
+                "href": f"{environment_href(base, env_id)}/applications/{assignment.application_id}"
+                f"/roleAssignments/{assignment.id}"
+            }
+        },
+        "id": assignment.id,
+        "role": {"id": assignment.role},
+        "scope": scope,
+        "createdAt": iso_ms(assignment.created_at),
+    }
+
+
+async def _existing_app(request: Request, env_id: str, app_id: str) -> Application:
+    if is_uuid(app_id):
+        async with services(request).database.read() as conn:
+            app = await ApplicationRepository(conn).get(env_id, app_id)
+            if app is not None:
+                return app
+    raise NotFound("The application was not found.")
+
+
+@router.get(APPS, responses=error_responses(401, 403, 404))
+async def list_apps(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    async with svc.database.read() as conn:
+        if not await EnvironmentRepository(conn).exists(envID):
+            raise NotFound("The environment was not found.")
+        apps = await ApplicationRepository(conn).list(envID)
+    base = base_url(request)
+    return JsonResponse(
+        {
+            "_links": {"self": {"href": f"{environment_href(base, envID)}/applications"}},
+            "_embedded": {"applications": [application_json(base, a) for a in apps]},
+            "count": len(apps),
+            "size": len(apps),
+        }
+    )
+
+
+@router.post(APPS, status_code=201, responses=error_responses(400, 401, 403, 404, 415))
+async def create_app(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    model = parse(ApplicationCreate, await read_json_object(request, svc.settings.max_body_bytes))
+    async with svc.database.write() as conn:
+        if await EnvironmentRepository(conn).get(envID, lock=True) is None:
+            raise NotFound("The environment was not found.")
+        issued = await create_worker_application(
+            conn, envID, model.name, model.description, model.tokenEndpointAuthMethod, model.enabled
+        )
+    return JsonResponse(application_json(base_url(request), issued.application, issued.client_secret), status_code=201)
+
+
+@router.get(APPS + "/{appID}", responses=error_responses(401, 403, 404))
+async def read_app(request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)) -> Response:
+    return JsonResponse(application_json(base_url(request), await _existing_app(request, envID, appID)))
+
+
+@router.post(APPS + "/{appID}/secret", responses=error_responses(401, 403, 404))
+async def rotate_secret(
+    request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)
+) -> Response:
+    """Issue a new client secret (returned once); the old one stops working at once."""
+    svc = services(request)
+    await _existing_app(request, envID, appID)
+    secret = new_client_secret()
+    async with svc.database.write() as conn:
+        await ApplicationRepository(conn).set_secret_hash(envID, appID, hash_client_secret(secret), now_ms())
+    return JsonResponse({"secret": secret, "previousSecretExpiresAt": None})
+
+
+@router.get(APPS + "/{appID}/roleAssignments", responses=error_responses(401, 403, 404))
+async def list_roles(request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    await _existing_app(request, envID, appID)
+    async with svc.database.read() as conn:
+        roles = await ApplicationRepository(conn).roles(appID)
+    base = base_url(request)
+    return JsonResponse(
+        {
+            "_embedded": {"roleAssignments": [role_json(base, envID, r) for r in roles]},
+            "count": len(roles),
+            "size": len(roles),
+        }
+    )
+
+
+@router.post(APPS + "/{appID}/roleAssignments", status_code=201, responses=error_responses(400, 401, 403, 404))
+async def add_role(request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)) -> Response:
+    """Grant ENVIRONMENT_ADMIN of an environment the caller administers, or (organization admins only)
+    ORGANIZATION_ADMIN."""
+    svc = services(request)
+    model = parse(RoleAssignmentCreate, await read_json_object(request, svc.settings.max_body_bytes))
+    await _existing_app(request, envID, appID)
+    role = model.role.id
+    scope_env = model.scope.id
+    if role == ORGANIZATION_ADMIN:
+        if model.scope.type != "ORGANIZATION":
+            raise InvalidData.single("INVALID_VALUE", "scope.type", "ORGANIZATION_ADMIN takes scope type ORGANIZATION.")
+        if not actor.organization_admin:
+            raise Forbidden("Only an Organization Admin can grant ORGANIZATION_ADMIN.")
+    else:
+        if model.scope.type != "ENVIRONMENT" or not scope_env:
+            raise InvalidData.single(
+                "REQUIRED_VALUE", "scope.id", "ENVIRONMENT_ADMIN needs scope type ENVIRONMENT and the environment id."
+            )
+        if not actor.can_administer(scope_env):
+            raise Forbidden("You can only grant Environment Admin of environments you administer.")
+    async with svc.database.write() as conn:
+        if scope_env and role != ORGANIZATION_ADMIN and await EnvironmentRepository(conn).get(scope_env) is None:
+            raise InvalidData.single("INVALID_VALUE", "scope.id", "The scope environment does not exist.")
+        assignment = await assign_role(conn, appID, role, scope_env)
+    svc.principals.forget(appID)
+    return JsonResponse(role_json(base_url(request), envID, assignment), status_code=201)
+
+
+@router.delete(
+    APPS + "/{appID}/roleAssignments/{assignmentID}", status_code=204, responses=error_responses(401, 403, 404)
+)
+async def remove_role(
+    request: Request, envID: str, appID: str, assignmentID: str, _: Principal = Depends(environment_admin)
+) -> Response:
+    svc = services(request)
+    await _existing_app(request, envID, appID)
+    async with svc.database.write() as conn:
+        if not await ApplicationRepository(conn).remove_role(appID, assignmentID):
+            raise NotFound("The role assignment was not found.")
+    svc.principals.forget(appID)
+    return Response(status_code=204)
+
+
+@router.get("/v1/roles", tags=["Applications"])
+async def list_role_names() -> Response:
+    return JsonResponse({"_embedded": {"roles": [{"id": r, "name": r.replace("_", " ").title()} for r in ROLES]}})

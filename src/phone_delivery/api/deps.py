@@ -1,0 +1,53 @@
+"""Request dependencies: the services container, the caller, and environment access."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Path
+from starlette.requests import Request
+
+from phone_delivery.domain.errors import Forbidden, NotFound, Unauthenticated
+from phone_delivery.domain.models import Principal
+from phone_delivery.runtime import Services
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def caller(request: Request) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthenticated("An access token is required (Authorization: Bearer <token>).")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must use the Bearer scheme.")
+    svc = services(request)
+    verified = svc.tokens.verify(token.strip())
+    return await svc.principals.resolve(verified)
+
+
+async def organization_admin(request: Request) -> Principal:
+    principal = await caller(request)
+    if not principal.organization_admin:
+        raise Forbidden("This request needs the Organization Admin role.")
+    return principal
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
+    except ValueError:
+        return False
+
+
+async def environment_admin(request: Request, envID: str = Path(description="Environment id")) -> Principal:
+    """The caller, who must hold Environment Admin of ``envID`` or be an Organization Admin."""
+    principal = await caller(request)
+    if not principal.can_administer(envID):
+        raise Forbidden("The access token has no Environment Admin role for this environment.")
+    if not is_uuid(envID):
+        raise NotFound("The environment was not found.")
+    return principal

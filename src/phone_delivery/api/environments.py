@@ -1,0 +1,140 @@
+"""``/v1/environments[/{envID}]``: the tenants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phone_delivery.accounts import create_environment
+from phone_delivery.api.body import read_json_object
+from phone_delivery.api.deps import caller, environment_admin, organization_admin, services
+from phone_delivery.api.links import base_url, environment_href
+from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.clock import iso_ms, now_ms
+from phone_delivery.domain.errors import NotFound
+from phone_delivery.domain.models import Environment, Principal
+from phone_delivery.domain.validation import parse
+from phone_delivery.store.environments_repo import EnvironmentRepository
+
+router = APIRouter(tags=["Environments"])
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+
+class EnvironmentCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    type: Literal["SANDBOX", "PRODUCTION"] = "SANDBOX"
+    region: Literal["NA", "EU", "CA", "AP", "AU", "SG"] = "NA"
+
+
+class EnvironmentReplace(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    type: Literal["SANDBOX", "PRODUCTION"] = "SANDBOX"
+
+
+def environment_json(base: str, env: Environment) -> dict[str, Any]:
+    href = environment_href(base, env.id)
+    body: dict[str, Any] = {
+        "_links": {
+            "self": {"href": href},
+            "phoneDeliverySettings": {"href": f"{href}/notificationsSettings/phoneDeliverySettings"},
+            "applications": {"href": f"{href}/applications"},
+            "activities": {"href": f"{href}/activities"},
+        },
+        "id": env.id,
+        "name": env.name,
+    }
+    if env.description is not None:
+        body["description"] = env.description
+    body.update(
+        {
+            "type": env.type,
+            "region": env.region,
+            "createdAt": iso_ms(env.created_at),
+            "updatedAt": iso_ms(env.updated_at),
+        }
+    )
+    return body
+
+
+@router.get("/v1/environments", responses=error_responses(401))
+async def list_environments(request: Request, principal: Principal = Depends(caller)) -> Response:
+    svc = services(request)
+    async with svc.database.read() as conn:
+        envs = await EnvironmentRepository(conn).list(
+            None if principal.organization_admin else sorted(principal.admin_of)
+        )
+    base = base_url(request)
+    return JsonResponse(
+        {
+            "_links": {"self": {"href": f"{base}/v1/environments"}},
+            "_embedded": {"environments": [environment_json(base, e) for e in envs]},
+            "count": len(envs),
+            "size": len(envs),
+        }
+    )
+
+
+@router.post("/v1/environments", status_code=201, responses=error_responses(400, 401, 403, 415))
+async def create(request: Request, _: Principal = Depends(organization_admin)) -> Response:
+    svc = services(request)
+    model = parse(EnvironmentCreate, await read_json_object(request, svc.settings.max_body_bytes))
+    async with svc.database.write() as conn:
+        env = await create_environment(conn, model.name, model.description, model.type, model.region)
+    return JsonResponse(environment_json(base_url(request), env), status_code=201)
+
+
+@router.get("/v1/environments/{envID}", responses=error_responses(401, 403, 404))
+async def read(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    async with svc.database.read() as conn:
+        env = await EnvironmentRepository(conn).get(envID)
+    if env is None:
+        raise NotFound("The environment was not found.")
+    return JsonResponse(environment_json(base_url(request), env))
+
+
+@router.put("/v1/environments/{envID}", responses=error_responses(400, 401, 403, 404, 415))
+async def replace(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    model = parse(EnvironmentReplace, await read_json_object(request, svc.settings.max_body_bytes))
+    async with svc.database.write() as conn:
+        repo = EnvironmentRepository(conn)
+        env = await repo.get(envID, lock=True)
+        if env is None:
+            raise NotFound("The environment was not found.")
+        env = Environment(
+            id=env.id,
+            name=model.name,
+            description=model.description,
+            type=model.type,
+            region=env.region,
+            created_at=env.created_at,
+            updated_at=max(now_ms(), env.updated_at + 1),
+        )
+        await repo.update(env)
+    return JsonResponse(environment_json(base_url(request), env))
+
+
+@router.delete("/v1/environments/{envID}", status_code=204, responses=error_responses(401, 403, 404))
+async def delete(
+    request: Request, envID: str, _: Principal = Depends(environment_admin), __: Principal = Depends(organization_admin)
+) -> Response:
+    """Deletes the environment and everything in it (senders, applications, activities)."""
+    svc = services(request)
+    async with svc.database.write() as conn:
+        repo = EnvironmentRepository(conn)
+        if await repo.get(envID, lock=True) is None:
+            raise NotFound("The environment was not found.")
+        await repo.delete(envID)
+    svc.principals.forget()
+    return Response(status_code=204)

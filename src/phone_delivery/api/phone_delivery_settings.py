@@ -1,0 +1,143 @@
+"""``/v1/environments/{envID}/notificationsSettings/phoneDeliverySettings[/{id}]``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phone_delivery.api.body import read_json_object
+from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.links import base_url, environment_href
+from phone_delivery.api.openapi_schemas import CREATE_BODY, REPLACE_BODY, SENDER_RESPONSE, error_responses
+from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.clock import iso_ms
+from phone_delivery.domain.errors import NotFound
+from phone_delivery.domain.models import Principal
+from phone_delivery.store.environments_repo import EnvironmentRepository
+from phone_delivery.store.senders_repo import SenderRepository
+
+router = APIRouter(tags=["Phone Delivery Settings"])
+PATH = "/v1/environments/{envID}/notificationsSettings/phoneDeliverySettings"
+
+
+def sender_json(base: str, sender: Mapping[str, Any]) -> dict[str, Any]:
+    """PingOne's representation. ``sender`` holds public fields only; secrets are never rendered."""
+    env = sender["environment_id"]
+    body: dict[str, Any] = {
+        "_links": {
+            "self": {
+                "href": f"{environment_href(base, env)}/notificationsSettings/phoneDeliverySettings/{sender['id']}"
+            },
+            "environment": {"href": environment_href(base, env)},
+        },
+        "id": sender["id"],
+        "environment": {"id": env},
+    }
+    if sender["name"] is not None:
+        body["name"] = sender["name"]
+    body["createdAt"] = iso_ms(sender["created_at"])
+    body["updatedAt"] = iso_ms(sender["updated_at"])
+    body["provider"] = sender["provider"]
+    body.update(sender["config"])
+    return body
+
+
+def _public(sender: Any) -> dict[str, Any]:
+    return {
+        "id": sender.id,
+        "environment_id": sender.environment_id,
+        "provider": sender.provider,
+        "name": sender.name,
+        "config": sender.config,
+        "created_at": sender.created_at,
+        "updated_at": sender.updated_at,
+    }
+
+
+@router.get(PATH, operation_id="readAllPhoneDeliverySettings", responses=error_responses())
+async def read_all(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    async with svc.database.read() as conn:
+        rows = await SenderRepository(conn, svc.cipher).list_public(envID)
+        if not rows and not await EnvironmentRepository(conn).exists(envID):
+            raise NotFound("The environment was not found.")
+    base = base_url(request)
+    return JsonResponse(
+        {
+            "_links": {
+                "self": {"href": f"{environment_href(base, envID)}/notificationsSettings/phoneDeliverySettings"},
+                "environment": {"href": environment_href(base, envID)},
+            },
+            "_embedded": {"phoneDeliverySettings": [sender_json(base, r) for r in rows]},
+            "count": len(rows),
+            "size": len(rows),
+        }
+    )
+
+
+@router.post(
+    PATH,
+    status_code=201,
+    operation_id="createPhoneDeliverySettings",
+    openapi_extra=CREATE_BODY,
+    responses={201: SENDER_RESPONSE, **error_responses()},
+)
+async def create(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
+    svc = services(request)
+    body = await read_json_object(request, svc.settings.max_body_bytes)
+    sender = await svc.senders.create(actor, envID, body)
+    return JsonResponse(sender_json(base_url(request), _public(sender)), status_code=201)
+
+
+@router.get(
+    PATH + "/{phoneDeliverySettingsID}",
+    operation_id="readOnePhoneDeliverySettings",
+    responses={200: SENDER_RESPONSE, **error_responses()},
+)
+async def read_one(
+    request: Request, envID: str, phoneDeliverySettingsID: str, _: Principal = Depends(environment_admin)
+) -> Response:
+    svc = services(request)
+    row = None
+    if is_uuid(phoneDeliverySettingsID):
+        async with svc.database.read() as conn:
+            row = await SenderRepository(conn, svc.cipher).get_public(envID, phoneDeliverySettingsID)
+    if row is None:
+        raise NotFound("The phone delivery settings were not found.")
+    return JsonResponse(sender_json(base_url(request), row))
+
+
+@router.put(
+    PATH + "/{phoneDeliverySettingsID}",
+    operation_id="updatePhoneDeliverySettings",
+    openapi_extra=REPLACE_BODY,
+    responses={200: SENDER_RESPONSE, **error_responses()},
+)
+async def replace(
+    request: Request, envID: str, phoneDeliverySettingsID: str, actor: Principal = Depends(environment_admin)
+) -> Response:
+    svc = services(request)
+    body = await read_json_object(request, svc.settings.max_body_bytes)
+    if not is_uuid(phoneDeliverySettingsID):
+        raise NotFound("The phone delivery settings were not found.")
+    sender = await svc.senders.replace(actor, envID, phoneDeliverySettingsID, body)
+    return JsonResponse(sender_json(base_url(request), _public(sender)))
+
+
+@router.delete(
+    PATH + "/{phoneDeliverySettingsID}",
+    status_code=204,
+    operation_id="deletePhoneDeliverySettings",
+    responses=error_responses(),
+)
+async def delete(
+    request: Request, envID: str, phoneDeliverySettingsID: str, actor: Principal = Depends(environment_admin)
+) -> Response:
+    if not is_uuid(phoneDeliverySettingsID):
+        raise NotFound("The phone delivery settings were not found.")
+    await services(request).senders.delete(actor, envID, phoneDeliverySettingsID)
+    return Response(status_code=204)

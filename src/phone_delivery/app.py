@@ -1,0 +1,51 @@
+"""``create_app(settings)``: the ASGI application. The lifespan owns database, HTTP client and keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from phone_delivery import __version__
+from phone_delivery.api import activities, applications, auth, environments, health, phone_delivery_settings
+from phone_delivery.api.errors import install_error_handlers
+from phone_delivery.api.observability import HttpMetrics, ObservabilityMiddleware
+from phone_delivery.runtime import build_services
+from phone_delivery.sandbox.app import create_sandbox_app
+from phone_delivery.sandbox.state import SandboxState
+from phone_delivery.settings import Settings
+
+SANDBOX_MOUNT = "/sandbox"
+
+
+def create_app(settings: Settings, sandbox: SandboxState | None = None) -> FastAPI:
+    """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = await build_services(settings, sandbox)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    app = FastAPI(
+        title="phone-delivery",
+        version=__version__,
+        description="PingOne Notifications Phone Delivery Settings API, self-hosted. "
+        "Management paths match PingOne's; see the README for what is an extension.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    install_error_handlers(app)
+    for module in (auth, environments, applications, phone_delivery_settings, activities, health):
+        app.include_router(module.router)
+    if sandbox is not None:
+        app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
+    app.add_middleware(ObservabilityMiddleware, metrics=HttpMetrics(registry))
+    return app

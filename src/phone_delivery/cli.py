@@ -1,0 +1,246 @@
+"""The ``phone-delivery`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from phone_delivery.settings import Settings
+
+app = typer.Typer(
+    help="phone-delivery: PingOne's Phone Delivery Settings API, self-hosted. Settings come from "
+    "PHONE_DELIVERY_* environment variables (see the README); options override them.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks print local variables, which may hold secrets: never show them.
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(
+    help="Manage the keys that encrypt secrets at rest.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+app.add_typer(keys_app, name="keys")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder for the SQLite file and key file.")]
+Port = Annotated[int | None, typer.Option("--port", help="Port to listen on.")]
+Host = Annotated[str | None, typer.Option("--host", help="Interface to listen on.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        typer.echo(f"error: invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _run(settings: Settings, application: Any) -> None:
+    from phone_delivery.logging_setup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        application, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@app.command()
+def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
+    """Run the service for production: real Twilio hosts, migrations applied at start."""
+    from phone_delivery.app import create_app
+
+    settings = _settings(data_dir=data_dir, host=host, port=port)
+    if not asyncio.run(_has_admin(settings)):
+        _echo(
+            "error: the database has no administrator yet. Run 'phone-delivery bootstrap' first; it "
+            "prints the credentials of an Organization Admin application once."
+        )
+        raise typer.Exit(1)
+    _run(settings, create_app(settings))
+
+
+@app.command()
+def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
+    """Run the embedded default with the Twilio sandbox and a ready environment (dev mode).
+
+    Writes DATA_DIR/dev-credentials.json and prints it with ready curl commands.
+    """
+    from phone_delivery.app import SANDBOX_MOUNT, create_app
+    from phone_delivery.devmode import banner, credentials_path, prepare
+    from phone_delivery.sandbox.app import twilio_base_urls
+    from phone_delivery.sandbox.state import SandboxState
+
+    started = time.perf_counter()
+    base = _settings(data_dir=data_dir, host=host, port=port)
+    chosen_port = base.port or _free_port(base.host)
+    public_host = "127.0.0.1" if base.host in ("0.0.0.0", "::") else base.host  # noqa: S104
+    api_base = base.public_base_url or f"http://{public_host}:{chosen_port}"
+    sandbox_urls = twilio_base_urls(f"{api_base}{SANDBOX_MOUNT}")
+    explicit = {name: getattr(base, name) for name in sandbox_urls if name in base.model_fields_set}
+    settings = base.model_copy(update={**sandbox_urls, **explicit, "port": chosen_port, "dev_mode": True})
+    sandbox = SandboxState()
+    _echo("preparing dev mode: migrating the database and seeding the sandbox ...")
+    data = asyncio.run(prepare(settings, api_base, sandbox))
+    typer.echo(banner(data, credentials_path(settings)))
+    _echo(f"ready in {time.perf_counter() - started:.2f}s; listening on {api_base}")
+    _run(settings, create_app(settings, sandbox))
+
+
+@app.command()
+def bootstrap(data_dir: DataDir = None) -> None:
+    """Create the first administrators environment and an Organization Admin application.
+
+    Prints its client id and secret once. Refuses when an Organization Admin already exists.
+    """
+    settings = _settings(data_dir=data_dir)
+    result = asyncio.run(_bootstrap(settings))
+    if result is None:
+        _echo(
+            "error: an Organization Admin application already exists; bootstrap runs only on an empty "
+            "database. Use the applications API to create more."
+        )
+        raise typer.Exit(1)
+    typer.echo(json.dumps(result, indent=2))
+    _echo("Store the clientSecret now: it is kept only as a hash and will not be shown again.")
+
+
+@app.command()
+def migrate(data_dir: DataDir = None) -> None:
+    """Apply database migrations up to the newest revision."""
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.migrate import current_revision, head_revision, upgrade_to_head
+
+    settings = _settings(data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> str | None:
+        database = Database(settings.resolved_database_url)
+        try:
+            _echo(f"migrating to {head_revision()} ...")
+            await upgrade_to_head(database)
+            return await current_revision(database)
+        finally:
+            await database.dispose()
+
+    typer.echo(f"database at revision {asyncio.run(run())}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDir = None) -> None:
+    """Add a new primary key (key-file mode) and re-encrypt every stored secret with the primary key.
+
+    With PHONE_DELIVERY_SECRET_KEYS set, put the new key first in that setting yourself (keep the
+    old ones after it), then run this to re-encrypt.
+    """
+    from phone_delivery.store.crypto import Keyring, KeyringError, SecretCipher
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.migrate import upgrade_to_head
+    from phone_delivery.store.rotation import reencrypt_all
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        if settings.secret_keys:
+            ring = Keyring.parse_setting(settings.secret_keys)
+            _echo(f"keys from PHONE_DELIVERY_SECRET_KEYS; primary key is {ring.primary}")
+        else:
+            ring = Keyring.load_or_create_file(settings.key_file).with_new_primary()
+            ring.write_file(settings.key_file)
+            _echo(f"added key {ring.primary} to {settings.key_file} as the primary key")
+    except KeyringError as exc:
+        _echo(f"error: {exc}")
+        raise typer.Exit(2) from None
+
+    async def run() -> int:
+        database = Database(settings.resolved_database_url)
+        try:
+            await upgrade_to_head(database)
+            return await reencrypt_all(database, SecretCipher(ring))
+        finally:
+            await database.dispose()
+
+    _echo("re-encrypting stored secrets ...")
+    typer.echo(f"re-encrypted {asyncio.run(run())} secret(s) with key {ring.primary}")
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    seed: Annotated[bool, typer.Option(help="Create a demo account with three Messaging Services.")] = False,
+) -> None:
+    """Run the Twilio sandbox alone (its admin API is at /_admin)."""
+    from phone_delivery.devmode import MESSAGING_SERVICE_NAMES
+    from phone_delivery.logging_setup import configure_logging
+    from phone_delivery.sandbox.app import create_sandbox_app
+    from phone_delivery.sandbox.state import SandboxState
+
+    state = SandboxState()
+    if seed:
+        account = state.add_account(friendly_name="Demo account")
+        for name in MESSAGING_SERVICE_NAMES:
+            state.add_messaging_service(account.sid, name)
+        typer.echo(json.dumps({"accountSid": account.sid, "authToken": account.auth_token}, indent=2))
+    configure_logging()
+    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_config=None, access_log=False)
+
+
+async def _has_admin(settings: Settings) -> bool:
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.environments_repo import ApplicationRepository
+    from phone_delivery.store.migrate import upgrade_to_head
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    try:
+        await upgrade_to_head(database)
+        async with database.read() as conn:
+            return await ApplicationRepository(conn).organization_admin_exists()
+    finally:
+        await database.dispose()
+
+
+async def _bootstrap(settings: Settings) -> dict[str, str] | None:
+    from phone_delivery.accounts import create_organization_admin
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.environments_repo import ApplicationRepository
+    from phone_delivery.store.migrate import upgrade_to_head
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    try:
+        await upgrade_to_head(database)
+        async with database.write() as conn:
+            if await ApplicationRepository(conn).organization_admin_exists():
+                return None
+            env, issued = await create_organization_admin(conn, "Administrators")
+    finally:
+        await database.dispose()
+    return {
+        "environmentId": env.id,
+        "clientId": issued.application.id,
+        "clientSecret": issued.client_secret,
+        "tokenPath": f"/{env.id}/as/token",
+    }
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

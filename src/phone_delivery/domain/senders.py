@@ -1,0 +1,222 @@
+"""Use cases of the phoneDeliverySettings resource: create, replace, delete.
+
+Each runs a quick read check, then the live provider call (outside any write transaction, so a
+slow provider never holds the database), then one write transaction that locks the environment,
+checks the limits again and writes the sender together with its activity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.errors import (
+    Detail,
+    InvalidData,
+    NotFound,
+    ProviderRejected,
+    RequestFailed,
+)
+from phone_delivery.domain.models import Activity, Principal, Sender
+from phone_delivery.domain.ports import AccountInventory, ProviderFactory
+from phone_delivery.domain.sender_kinds import ALL_PROVIDERS, SENDER_KINDS, SenderDraft, SenderKind
+
+RESOURCE_TYPE = "PHONE_DELIVERY_SETTINGS"
+
+
+class SenderStore(Protocol):
+    """One transaction's view of senders, environments and activities."""
+
+    async def environment_exists(self, environment_id: str, *, lock: bool = False) -> bool: ...
+    async def count(self, environment_id: str) -> int: ...
+    async def name_taken(self, environment_id: str, name: str, except_id: str | None = None) -> str | None: ...
+    async def get(self, environment_id: str, sender_id: str) -> Sender | None: ...
+    async def insert(self, sender: Sender) -> None: ...
+    async def replace(self, sender: Sender) -> None: ...
+    async def delete(self, environment_id: str, sender_id: str) -> bool: ...
+    async def record(self, activity: Activity) -> None: ...
+
+
+class SenderTransactions(Protocol):
+    def read(self) -> AbstractAsyncContextManager[SenderStore]: ...
+    def write(self) -> AbstractAsyncContextManager[SenderStore]: ...
+
+
+def kind_for(body: Mapping[str, Any], supported: Mapping[str, ProviderFactory]) -> SenderKind:
+    provider = body.get("provider")
+    if provider is None:
+        raise InvalidData.single("REQUIRED_VALUE", "provider", "provider is required.")
+    if not isinstance(provider, str) or provider not in ALL_PROVIDERS:
+        raise InvalidData.single(
+            "INVALID_VALUE",
+            "provider",
+            f"provider must be one of: {', '.join(ALL_PROVIDERS)}.",
+            {"allowedValues": list(ALL_PROVIDERS)},
+        )
+    kind = SENDER_KINDS.get(provider)
+    if kind is None or provider not in supported:
+        available = sorted(set(SENDER_KINDS) & set(supported))
+        raise InvalidData.single(
+            "INVALID_VALUE",
+            "provider",
+            f"provider {provider} is not supported by this server yet. Supported: {', '.join(available)}.",
+            {"allowedValues": available},
+        )
+    return kind
+
+
+def provider_error(exc: ProviderRejected) -> InvalidData:
+    """A permanent provider refusal while configuring a sender is the caller's data problem."""
+    if exc.is_authentication:
+        message = (
+            f"Authentication with {exc.provider} failed: check the account SID (sid) and the auth token "
+            f"(authToken). {exc.provider} error {exc.provider_code or exc.status}."
+        )
+        return InvalidData(
+            f"Authentication error: the credentials were rejected by {exc.provider}.",
+            [Detail("INVALID_VALUE", message, "authToken")],
+        )
+    return InvalidData(details=[Detail("INVALID_VALUE", f"{exc.provider} refused the request: {exc.message}", None)])
+
+
+class SenderService:
+    def __init__(self, tx: SenderTransactions, providers: Mapping[str, ProviderFactory], limit: int) -> None:
+        self._tx = tx
+        self._providers = providers
+        self._limit = limit
+
+    async def create(self, actor: Principal, environment_id: str, body: dict[str, Any]) -> Sender:
+        kind = kind_for(body, self._providers)
+        draft = kind.parse_create(body)
+        async with self._tx.read() as store:
+            await self._check_room(store, environment_id, draft, None)
+        inventory = await self._inventory(draft)
+        config = kind.build_config(draft, inventory, None)
+        now = now_ms()
+        sender = Sender(
+            id=str(uuid.uuid4()),
+            environment_id=environment_id,
+            provider=draft.provider,
+            name=draft.name,
+            config=config,
+            secrets=draft.secrets,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._tx.write() as store:
+            if not await store.environment_exists(environment_id, lock=True):
+                raise NotFound("The environment was not found.")
+            await self._check_room(store, environment_id, draft, None)
+            await store.insert(sender)
+            await store.record(activity(actor, sender, "CREATED", now))
+        return sender
+
+    async def replace(self, actor: Principal, environment_id: str, sender_id: str, body: dict[str, Any]) -> Sender:
+        async with self._tx.read() as store:
+            existing = await store.get(environment_id, sender_id)
+            if existing is None:
+                raise NotFound("The phone delivery settings were not found.")
+        if body.get("provider") is not None and body.get("provider") != existing.provider:
+            raise InvalidData.single(
+                "INVALID_VALUE",
+                "provider",
+                f"provider cannot be changed (it is {existing.provider}); create a new sender instead.",
+            )
+        kind = kind_for(body, self._providers)
+        draft = kind.parse_replace(body)
+        if draft.body_id is not None and draft.body_id != sender_id:
+            raise InvalidData.single("INVALID_VALUE", "id", "id in the body must match the id in the path.")
+        kind.check_replace(existing, draft)
+        async with self._tx.read() as store:
+            await self._check_name(store, environment_id, draft, sender_id)
+        config = kind.build_config(draft, await self._inventory(draft), existing)
+        now = max(now_ms(), existing.updated_at + 1)
+        updated = Sender(
+            id=existing.id,
+            environment_id=environment_id,
+            provider=existing.provider,
+            name=draft.name,
+            config=config,
+            secrets=existing.secrets,
+            created_at=existing.created_at,
+            updated_at=now,
+        )
+        async with self._tx.write() as store:
+            if not await store.environment_exists(environment_id, lock=True):
+                raise NotFound("The environment was not found.")
+            if await store.get(environment_id, sender_id) is None:
+                raise NotFound("The phone delivery settings were not found.")
+            await self._check_name(store, environment_id, draft, sender_id)
+            await store.replace(updated)
+            await store.record(activity(actor, updated, "UPDATED", now))
+        return updated
+
+    async def delete(self, actor: Principal, environment_id: str, sender_id: str) -> None:
+        now = now_ms()
+        async with self._tx.write() as store:
+            existing = await store.get(environment_id, sender_id)
+            if existing is None or not await store.delete(environment_id, sender_id):
+                raise NotFound("The phone delivery settings were not found.")
+            await store.record(activity(actor, existing, "DELETED", now))
+
+    async def _check_room(
+        self, store: SenderStore, environment_id: str, draft: SenderDraft, except_id: str | None
+    ) -> None:
+        if await store.count(environment_id) >= self._limit:
+            raise RequestFailed(
+                f"The environment already has the maximum of {self._limit} phone delivery settings. "
+                "Delete one before creating another.",
+                [
+                    Detail(
+                        "LIMIT_EXCEEDED",
+                        f"At most {self._limit} senders per environment.",
+                        None,
+                        {"maximumValue": self._limit},
+                    )
+                ],
+            )
+        await self._check_name(store, environment_id, draft, except_id)
+
+    @staticmethod
+    async def _check_name(store: SenderStore, environment_id: str, draft: SenderDraft, except_id: str | None) -> None:
+        if draft.name is None:
+            return
+        other = await store.name_taken(environment_id, draft.name, except_id)
+        if other is not None:
+            raise InvalidData(
+                details=[
+                    Detail(
+                        "UNIQUENESS_VIOLATION",
+                        "A resource with the specified name already exists.",
+                        "name",
+                        {"existingId": other},
+                    )
+                ]
+            )
+
+    async def _inventory(self, draft: SenderDraft) -> AccountInventory:
+        provider = self._providers[draft.provider](draft.config, draft.secrets)
+        try:
+            return await provider.inventory()
+        except ProviderRejected as exc:
+            raise provider_error(exc) from exc
+
+
+def activity(actor: Principal, sender: Sender, verb: str, at: int) -> Activity:
+    label = sender.name or sender.provider
+    return Activity(
+        id=str(uuid.uuid4()),
+        environment_id=sender.environment_id,
+        action_type=f"{RESOURCE_TYPE}.{verb}",
+        actor_type="CLIENT",
+        actor_id=actor.client_id,
+        actor_name=actor.name,
+        resource_type=RESOURCE_TYPE,
+        resource_id=sender.id,
+        resource_name=sender.name,
+        description=f"Phone delivery settings '{label}' ({sender.provider}) {verb.lower()} by {actor.name}.",
+        recorded_at=at,
+    )

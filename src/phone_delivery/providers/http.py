@@ -1,0 +1,19 @@
+"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies."""
+
+from __future__ import annotations
+
+import httpx
+
+from phone_delivery import __version__
+
+USER_AGENT = f"phone-delivery/{__version__}"
+
+
+def build_http_client(timeout_seconds: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )

@@ -1,0 +1,72 @@
+"""The long-lived objects of a running service, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from phone_delivery.domain.ports import ProviderFactory
+from phone_delivery.domain.senders import SenderService
+from phone_delivery.providers.http import build_http_client
+from phone_delivery.providers.registry import ProviderContext, build_registry
+from phone_delivery.sandbox.state import SandboxState
+from phone_delivery.security.principals import PrincipalResolver
+from phone_delivery.security.tokens import TokenService
+from phone_delivery.settings import Settings
+from phone_delivery.store.crypto import SecretCipher, load_keyring
+from phone_delivery.store.database import Database
+from phone_delivery.store.migrate import upgrade_to_head
+from phone_delivery.store.sender_store import SqlSenderTransactions
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    cipher: SecretCipher
+    tokens: TokenService
+    principals: PrincipalResolver
+    http: httpx.AsyncClient
+    providers: dict[str, ProviderFactory]
+    senders: SenderService
+    sandbox: SandboxState | None
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.database.dispose()
+
+
+def open_cipher(settings: Settings) -> SecretCipher:
+    return SecretCipher(load_keyring(settings.secret_keys, settings.key_file))
+
+
+async def build_services(settings: Settings, sandbox: SandboxState | None = None) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cipher = open_cipher(settings)
+    database = Database(settings.resolved_database_url)
+    await upgrade_to_head(database)
+    tokens = await TokenService.load(
+        database, cipher, audience=settings.token_audience, lifetime=settings.token_lifetime_seconds
+    )
+    http = build_http_client(settings.provider_timeout_seconds)
+    providers = build_registry(
+        ProviderContext(
+            http=http,
+            twilio_api_base=settings.twilio_api_base_url,
+            twilio_messaging_base=settings.twilio_messaging_base_url,
+            twilio_verify_base=settings.twilio_verify_base_url,
+        )
+    )
+    senders = SenderService(SqlSenderTransactions(database, cipher), providers, settings.max_senders_per_environment)
+    return Services(
+        settings=settings,
+        database=database,
+        cipher=cipher,
+        tokens=tokens,
+        principals=PrincipalResolver(database),
+        http=http,
+        providers=providers,
+        senders=senders,
+        sandbox=sandbox,
+    )

@@ -1,0 +1,111 @@
+"""The sandbox's JSON admin API (``{sandboxBase}/_admin``): seed accounts, inject faults, read requests.
+
+Documented in docs/sandbox.md. It is for tests and demos; it has no authentication and the
+sandbox only ever listens on the loopback interface unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from phone_delivery.sandbox.state import Account, Fault, SandboxState
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        "accountSid": account.sid,
+        "authToken": account.auth_token,  # sandbox credentials only: the admin API is a test fixture
+        "friendlyName": account.friendly_name,
+        "messagingServices": [{"sid": s.sid, "friendlyName": s.friendly_name} for s in account.messaging_services],
+    }
+
+
+def admin_routes(state: SandboxState) -> list[Route]:
+    async def create_account(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        sid, token = body.get("accountSid"), body.get("authToken")
+        if sid is not None and (not isinstance(sid, str) or not sid.startswith("AC") or len(sid) != 34):
+            return _error(400, "accountSid must be AC followed by 32 hex characters")
+        account = state.add_account(sid, token if isinstance(token, str) else None, str(body.get("friendlyName", "")))
+        for name in body.get("messagingServices", []) or []:
+            state.add_messaging_service(account.sid, str(name))
+        return JSONResponse(account_json(account), status_code=201)
+
+    async def get_account(request: Request) -> Response:
+        account = state.accounts.get(request.path_params["sid"])
+        return JSONResponse(account_json(account)) if account else _error(404, "no such account")
+
+    async def add_service(request: Request) -> Response:
+        sid = request.path_params["sid"]
+        body = await _json(request)
+        if sid not in state.accounts:
+            return _error(404, "no such account")
+        if body is None or not isinstance(body.get("friendlyName"), str):
+            return _error(400, "friendlyName (string) is required")
+        service = state.add_messaging_service(sid, body["friendlyName"], body.get("sid"))
+        return JSONResponse({"sid": service.sid, "friendlyName": service.friendly_name}, status_code=201)
+
+    async def remove_service(request: Request) -> Response:
+        sid, mg = request.path_params["sid"], request.path_params["mg"]
+        if sid not in state.accounts or not state.remove_messaging_service(sid, mg):
+            return _error(404, "no such messaging service")
+        return Response(status_code=204)
+
+    async def add_fault(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        try:
+            fault = Fault(
+                remaining=int(body.get("count", 1)),
+                status=int(body["status"]) if body.get("status") is not None else None,
+                code=int(body["code"]) if body.get("code") is not None else None,
+                message=str(body["message"]) if body.get("message") is not None else None,
+                latency_ms=int(body.get("latencyMs", 0)),
+                path_contains=str(body["pathContains"]) if body.get("pathContains") else None,
+                retry_after=int(body["retryAfter"]) if body.get("retryAfter") is not None else None,
+            )
+        except (TypeError, ValueError):
+            return _error(400, "count, status, code, latencyMs and retryAfter must be integers")
+        state.add_fault(fault)
+        return JSONResponse(vars(fault), status_code=201)
+
+    async def clear_faults(_: Request) -> Response:
+        state.clear_faults()
+        return Response(status_code=204)
+
+    async def list_requests(_: Request) -> Response:
+        return JSONResponse({"requests": state.snapshot_requests()})
+
+    async def reset(_: Request) -> Response:
+        state.reset()
+        return Response(status_code=204)
+
+    return [
+        Route("/accounts", create_account, methods=["POST"]),
+        Route("/accounts/{sid}", get_account, methods=["GET"]),
+        Route("/accounts/{sid}/messaging-services", add_service, methods=["POST"]),
+        Route("/accounts/{sid}/messaging-services/{mg}", remove_service, methods=["DELETE"]),
+        Route("/faults", add_fault, methods=["POST"]),
+        Route("/faults", clear_faults, methods=["DELETE"]),
+        Route("/requests", list_requests, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+    ]

@@ -1,0 +1,48 @@
+"""The sandbox as one ASGI application."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from phone_delivery.sandbox.admin import admin_routes
+from phone_delivery.sandbox.state import SandboxState
+from phone_delivery.sandbox.twilio_api import messaging_routes, twilio_error
+
+TWILIO_API_PREFIX = "/twilio-api"
+TWILIO_MESSAGING_PREFIX = "/twilio-messaging"
+TWILIO_VERIFY_PREFIX = "/twilio-verify"
+
+
+def twilio_base_urls(sandbox_base: str) -> dict[str, str]:
+    return {
+        "twilio_api_base_url": sandbox_base + TWILIO_API_PREFIX,
+        "twilio_messaging_base_url": sandbox_base + TWILIO_MESSAGING_PREFIX,
+        "twilio_verify_base_url": sandbox_base + TWILIO_VERIFY_PREFIX,
+    }
+
+
+def create_sandbox_app(state: SandboxState) -> Starlette:
+    async def index(request: Request) -> JSONResponse:
+        base = str(request.url).rstrip("/")
+        return JSONResponse(
+            {
+                "sandbox": "phone-delivery",
+                "admin": base + "/_admin",
+                **{k.removesuffix("_url"): v for k, v in twilio_base_urls(base).items()},
+            }
+        )
+
+    async def not_found(_: Request, __: Exception) -> JSONResponse:
+        return twilio_error(404, 20404, "The requested resource was not found")
+
+    return Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Mount("/_admin", routes=admin_routes(state)),
+            Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
+        ],
+        exception_handlers={404: not_found},
+    )

@@ -1,0 +1,82 @@
+"""Configuration: one pydantic-settings class, read once at start and passed explicitly.
+
+Every field maps to an environment variable with the ``PHONE_DELIVERY_`` prefix
+(``database_url`` -> ``PHONE_DELIVERY_DATABASE_URL``). The README lists them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TWILIO_API_BASE_URL = "https://api.twilio.com"
+TWILIO_MESSAGING_BASE_URL = "https://messaging.twilio.com"
+TWILIO_VERIFY_BASE_URL = "https://verify.twilio.com"
+
+
+class Settings(BaseSettings):
+    """Typed configuration. Defaults give the embedded single-process setup."""
+
+    model_config = SettingsConfigDict(env_prefix="PHONE_DELIVERY_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".phone-delivery"),
+        description="Folder for the SQLite file and the secret key file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Empty means sqlite+aiosqlite:///{data_dir}/phone-delivery.db.",
+    )
+    secret_keys: str | None = Field(
+        default=None,
+        description="Encryption keys for secrets at rest, 'kid:base64key[,kid:base64key...]', first is "
+        "primary. Empty means the key file {data_dir}/secret-keys.json, created at first start (0600).",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Absolute base used in _links and token issuers, e.g. https://pd.example.com. "
+        "Empty means the base of each request.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to listen on.")
+    twilio_api_base_url: str = Field(default=TWILIO_API_BASE_URL, description="Twilio core API base.")
+    twilio_messaging_base_url: str = Field(default=TWILIO_MESSAGING_BASE_URL, description="Twilio Messaging API base.")
+    twilio_verify_base_url: str = Field(default=TWILIO_VERIFY_BASE_URL, description="Twilio Verify API base.")
+    provider_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Timeout of every call to a provider (connect and read)."
+    )
+    token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400, description="Access token lifetime.")
+    token_audience: str = Field(
+        default="https://api.pingone.com",
+        description="The 'aud' claim of issued access tokens; the API accepts no other.",
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: str = Field(default="json", description="'json' (one object per line) or 'console'.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted request body.")
+    max_senders_per_environment: int = Field(default=10, ge=1, le=10, description="PingOne allows 10.")
+    dev_mode: bool = Field(default=False, description="Set by 'phone-delivery dev': mounts the sandbox.")
+
+    @field_validator("public_base_url", "twilio_api_base_url", "twilio_messaging_base_url", "twilio_verify_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'phone-delivery.db').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret-keys.json"

@@ -1,0 +1,1 @@
+"""Persistence: tables, repositories, the secret cipher and migrations."""

@@ -1,0 +1,53 @@
+"""The audit trail read at GET /v1/environments/{envID}/activities."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from phone_delivery.domain.models import Activity
+from phone_delivery.store.tables import activities
+
+
+class ActivityRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def insert(self, activity: Activity) -> None:
+        await self.conn.execute(
+            activities.insert().values(
+                id=activity.id,
+                environment_id=activity.environment_id,
+                action_type=activity.action_type,
+                actor_type=activity.actor_type,
+                actor_id=activity.actor_id,
+                actor_name=activity.actor_name,
+                resource_type=activity.resource_type,
+                resource_id=activity.resource_id,
+                resource_name=activity.resource_name,
+                description=activity.description,
+                recorded_at=activity.recorded_at,
+            )
+        )
+
+    async def list(
+        self,
+        environment_id: str,
+        limit: int,
+        after: tuple[int, str] | None = None,
+        action_type: str | None = None,
+    ) -> list[Activity]:
+        """Newest first; ``after`` is the (recorded_at, id) of the last row of the previous page."""
+        query = select(activities).where(activities.c.environment_id == environment_id)
+        if action_type:
+            query = query.where(activities.c.action_type == action_type)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                or_(
+                    activities.c.recorded_at < at,
+                    and_(activities.c.recorded_at == at, activities.c.id < last_id),
+                )
+            )
+        query = query.order_by(activities.c.recorded_at.desc(), activities.c.id.desc()).limit(limit)
+        return [Activity(**dict(r._mapping)) for r in await self.conn.execute(query)]

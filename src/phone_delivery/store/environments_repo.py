@@ -1,0 +1,201 @@
+"""Environments, worker applications and their role assignments."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
+from phone_delivery.store.tables import activities, applications, environments, role_assignments, senders
+
+
+def _environment(row: object) -> Environment:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Environment(
+        id=m["id"],
+        name=m["name"],
+        description=m["description"],
+        type=m["type"],
+        region=m["region"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _application(row: object) -> Application:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Application(
+        id=m["id"],
+        environment_id=m["environment_id"],
+        name=m["name"],
+        description=m["description"],
+        enabled=bool(m["enabled"]),
+        token_endpoint_auth_method=m["token_endpoint_auth_method"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _role(row: object) -> RoleAssignment:
+    m = row._mapping  # type: ignore[attr-defined]
+    return RoleAssignment(
+        id=m["id"],
+        application_id=m["application_id"],
+        role=m["role"],
+        scope_environment_id=m["scope_environment_id"],
+        created_at=m["created_at"],
+    )
+
+
+class EnvironmentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, environment_id: str, *, lock: bool = False) -> Environment | None:
+        query = select(environments).where(environments.c.id == environment_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return _environment(row) if row else None
+
+    async def exists(self, environment_id: str) -> bool:
+        query = select(environments.c.id).where(environments.c.id == environment_id)
+        return (await self.conn.execute(query)).first() is not None
+
+    async def list(self, only: Sequence[str] | None = None) -> list[Environment]:
+        query = select(environments).order_by(environments.c.created_at, environments.c.id)
+        if only is not None:
+            query = query.where(environments.c.id.in_(list(only)))
+        return [_environment(r) for r in await self.conn.execute(query)]
+
+    async def count(self) -> int:
+        return int((await self.conn.execute(select(func.count()).select_from(environments))).scalar_one())
+
+    async def insert(self, env: Environment) -> None:
+        await self.conn.execute(
+            environments.insert().values(
+                id=env.id,
+                name=env.name,
+                description=env.description,
+                type=env.type,
+                region=env.region,
+                created_at=env.created_at,
+                updated_at=env.updated_at,
+            )
+        )
+
+    async def update(self, env: Environment) -> None:
+        await self.conn.execute(
+            update(environments)
+            .where(environments.c.id == env.id)
+            .values(name=env.name, description=env.description, type=env.type, updated_at=env.updated_at)
+        )
+
+    async def delete(self, environment_id: str) -> None:
+        # Foreign keys cascade; explicit deletes keep SQLite files without FK enforcement correct too.
+        app_ids = select(applications.c.id).where(applications.c.environment_id == environment_id)
+        await self.conn.execute(delete(role_assignments).where(role_assignments.c.application_id.in_(app_ids)))
+        await self.conn.execute(
+            delete(role_assignments).where(role_assignments.c.scope_environment_id == environment_id)
+        )
+        await self.conn.execute(delete(applications).where(applications.c.environment_id == environment_id))
+        await self.conn.execute(delete(senders).where(senders.c.environment_id == environment_id))
+        await self.conn.execute(delete(activities).where(activities.c.environment_id == environment_id))
+        await self.conn.execute(delete(environments).where(environments.c.id == environment_id))
+
+
+class ApplicationRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, environment_id: str, application_id: str) -> Application | None:
+        row = (
+            await self.conn.execute(
+                select(applications).where(
+                    applications.c.environment_id == environment_id, applications.c.id == application_id
+                )
+            )
+        ).first()
+        return _application(row) if row else None
+
+    async def get_credentials(self, environment_id: str, client_id: str) -> tuple[Application, str] | None:
+        """The application and its secret hash, for the token endpoint of ``environment_id``."""
+        row = (
+            await self.conn.execute(
+                select(applications).where(
+                    applications.c.environment_id == environment_id, applications.c.id == client_id
+                )
+            )
+        ).first()
+        return (_application(row), row._mapping["client_secret_hash"]) if row else None
+
+    async def find_for_token(self, client_id: str) -> tuple[Application, list[RoleAssignment]] | None:
+        row = (await self.conn.execute(select(applications).where(applications.c.id == client_id))).first()
+        if row is None:
+            return None
+        roles = await self.roles(client_id)
+        return _application(row), roles
+
+    async def list(self, environment_id: str) -> list[Application]:
+        query = (
+            select(applications)
+            .where(applications.c.environment_id == environment_id)
+            .order_by(applications.c.created_at, applications.c.id)
+        )
+        return [_application(r) for r in await self.conn.execute(query)]
+
+    async def insert(self, app: Application, secret_hash: str) -> None:
+        await self.conn.execute(
+            applications.insert().values(
+                id=app.id,
+                environment_id=app.environment_id,
+                name=app.name,
+                description=app.description,
+                enabled=app.enabled,
+                token_endpoint_auth_method=app.token_endpoint_auth_method,
+                client_secret_hash=secret_hash,
+                created_at=app.created_at,
+                updated_at=app.updated_at,
+            )
+        )
+
+    async def set_secret_hash(self, environment_id: str, application_id: str, secret_hash: str, now: int) -> None:
+        await self.conn.execute(
+            update(applications)
+            .where(applications.c.environment_id == environment_id, applications.c.id == application_id)
+            .values(client_secret_hash=secret_hash, updated_at=now)
+        )
+
+    async def roles(self, application_id: str) -> builtins.list[RoleAssignment]:
+        query = (
+            select(role_assignments)
+            .where(role_assignments.c.application_id == application_id)
+            .order_by(role_assignments.c.created_at, role_assignments.c.id)
+        )
+        return [_role(r) for r in await self.conn.execute(query)]
+
+    async def add_role(self, assignment: RoleAssignment) -> None:
+        await self.conn.execute(
+            role_assignments.insert().values(
+                id=assignment.id,
+                application_id=assignment.application_id,
+                role=assignment.role,
+                scope_environment_id=assignment.scope_environment_id,
+                created_at=assignment.created_at,
+            )
+        )
+
+    async def remove_role(self, application_id: str, assignment_id: str) -> bool:
+        result = await self.conn.execute(
+            delete(role_assignments).where(
+                role_assignments.c.application_id == application_id, role_assignments.c.id == assignment_id
+            )
+        )
+        return bool(result.rowcount)
+
+    async def organization_admin_exists(self) -> bool:
+        query = select(role_assignments.c.id).where(role_assignments.c.role == ORGANIZATION_ADMIN).limit(1)
+        return (await self.conn.execute(query)).first() is not None

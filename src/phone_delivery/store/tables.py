@@ -1,0 +1,114 @@
+"""SQLAlchemy Core tables. Times are epoch milliseconds (UTC) so SQLite and PostgreSQL agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("type", String(32), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("token_endpoint_auth_method", String(32), nullable=False),
+    Column("client_secret_hash", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_applications_environment_id", "environment_id"),
+)
+
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(64), nullable=False),
+    # NULL for organization-wide roles; an environment id for Environment Admin.
+    Column(
+        "scope_environment_id",
+        String(36),
+        ForeignKey("environments.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_role_assignments_application_id", "application_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("private_key_ciphertext", Text, nullable=False),
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+senders = Table(
+    "phone_delivery_settings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("name", String(256), nullable=True),
+    # Non-secret, provider-specific configuration (sid, messagingServices, ...).
+    Column("config", JSON, nullable=False),
+    # Every secret of the sender, as one AES-GCM ciphertext of a JSON object, with its key id.
+    Column("secrets_ciphertext", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("environment_id", "name", name="uq_phone_delivery_settings_environment_name"),
+    Index("ix_phone_delivery_settings_environment_id", "environment_id"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("action_type", String(64), nullable=False),
+    Column("actor_type", String(32), nullable=False),
+    Column("actor_id", String(64), nullable=True),
+    Column("actor_name", String(256), nullable=True),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("resource_name", String(256), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Index("ix_activities_environment_recorded", "environment_id", "recorded_at"),
+)

@@ -1,0 +1,169 @@
+"""Test helpers: a real uvicorn server on a loopback port, API and sandbox clients."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from phone_delivery.settings import Settings
+
+NOT_AUTHORIZED_PREFIX = "The actor attempting to perform the request is not authorized."
+
+
+class LiveServer:
+    """Serves an ASGI app over real HTTP on 127.0.0.1 from a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", loop="asyncio")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+        self._sock.close()
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Credentials:
+    environment_id: str
+    client_id: str
+    client_secret: str
+
+
+class Api:
+    """A PingOne-style client: gets a token once, then calls with it."""
+
+    def __init__(self, base: str, creds: Credentials) -> None:
+        self.base = base
+        self.creds = creds
+        self.http = httpx.Client(base_url=base, timeout=30)
+        self.token = self.fetch_token()
+
+    def fetch_token(self) -> str:
+        response = self.http.post(
+            f"/{self.creds.environment_id}/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.creds.client_id, self.creds.client_secret),
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kw)
+
+    def new_environment(self, name: str = "Test environment") -> str:
+        response = self.post("/v1/environments", json={"name": name})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def senders_path(self, env: str, sender_id: str | None = None) -> str:
+        path = f"/v1/environments/{env}/notificationsSettings/phoneDeliverySettings"
+        return f"{path}/{sender_id}" if sender_id else path
+
+
+class SandboxAdmin:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=30)
+
+    def account(self, services: int = 3, names: list[str] | None = None) -> dict[str, Any]:
+        names = names if names is not None else [f"Service {i}" for i in range(services)]
+        response = self.http.post("/_admin/accounts", json={"messagingServices": names})
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def fault(self, **body: Any) -> None:
+        response = self.http.post("/_admin/faults", json=body)
+        assert response.status_code == 201, response.text
+
+    def clear_faults(self) -> None:
+        self.http.delete("/_admin/faults")
+
+    def requests(self, account_sid: str | None = None) -> list[dict[str, Any]]:
+        items = self.http.get("/_admin/requests").json()["requests"]
+        return [r for r in items if account_sid is None or r["account_sid"] == account_sid]
+
+    def twilio_settings(self) -> dict[str, str]:
+        from phone_delivery.sandbox.app import twilio_base_urls
+
+        return twilio_base_urls(self.base)
+
+
+def assert_pingone_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The body is PingOne's error shape with this status and code; returns it."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert isinstance(body.get("id"), str) and len(body["id"]) == 36, body
+    assert body.get("code") == code, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    for detail in body.get("details", []):
+        assert isinstance(detail.get("code"), str) and isinstance(detail.get("message"), str), detail
+        assert set(detail) <= {"code", "target", "message", "innerError"}, detail
+    return dict(body)
+
+
+def detail(body: dict[str, Any], code: str, target: str | None) -> dict[str, Any]:
+    """The one detail with this code and target (fails with the body if absent)."""
+    for item in body.get("details", []):
+        if item["code"] == code and item.get("target") == target:
+            return dict(item)
+    raise AssertionError(f"no detail {code}/{target} in {body}")
+
+
+def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extra: Any) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        provider_timeout_seconds=extra.pop("provider_timeout_seconds", 2.0),
+        **sandbox.twilio_settings(),
+        **extra,
+    )
