@@ -1,0 +1,169 @@
+"""The command line: --help everywhere, bootstrap, serve's refusal, and dev mode end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+COMMANDS = [[], ["serve"], ["dev"], ["bootstrap"], ["migrate"], ["keys"], ["keys", "rotate"], ["sandbox"]]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [sys.executable, "-m", "phone_delivery", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_help_everywhere(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_bootstrap_once_and_serve_refuses_empty_database(tmp_path: Path) -> None:
+    serve = run_cli("serve", "--data-dir", str(tmp_path), "--port", "1")
+    assert serve.returncode == 1
+    assert "phone-delivery bootstrap" in serve.stderr
+
+    first = run_cli("bootstrap", "--data-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    creds = json.loads(first.stdout)
+    assert {"environmentId", "clientId", "clientSecret"} <= set(creds)
+    second = run_cli("bootstrap", "--data-dir", str(tmp_path))
+    assert second.returncode == 1
+    assert "already exists" in second.stderr
+    assert creds["clientSecret"] not in second.stdout + second.stderr
+
+    migrate = run_cli("migrate", "--data-dir", str(tmp_path))
+    assert migrate.returncode == 0
+    assert "database at revision 0001" in migrate.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"dev exited: {process.stderr.read() if process.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError("dev mode did not become ready")
+
+
+def test_dev_mode_walkthrough_with_curl(tmp_path: Path) -> None:
+    """The README's walkthrough, run with curl and values from dev-credentials.json only."""
+    port = free_port()
+    data_dir = tmp_path / "dev"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phone_delivery", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+        creds = json.loads((data_dir / "dev-credentials.json").read_text())
+        assert (data_dir / "dev-credentials.json").stat().st_mode & 0o077 == 0
+        for key in ("apiBase", "authBase", "environmentId", "clientId", "clientSecret", "tokenUrl", "sandboxBase"):
+            assert creds[key], key
+        assert len(creds["twilio"]["messagingServices"]) == 3
+
+        def curl(*args: str) -> str:
+            result = subprocess.run(["curl", "-sS", *args], capture_output=True, text=True, timeout=30)
+            assert result.returncode == 0, result.stderr
+            return result.stdout
+
+        token = json.loads(
+            curl(
+                "-u",
+                f"{creds['clientId']}:{creds['clientSecret']}",
+                "-d",
+                "grant_type=client_credentials",
+                creds["tokenUrl"],
+            )
+        )["access_token"]
+        senders = (
+            f"{creds['apiBase']}/v1/environments/{creds['environmentId']}/notificationsSettings/phoneDeliverySettings"
+        )
+        auth = ["-H", f"Authorization: Bearer {token}"]
+        body = {
+            "name": "Twilio Messaging Services sender",
+            "sid": creds["twilio"]["accountSid"],
+            "authToken": creds["twilio"]["authToken"],
+            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+        }
+        created = json.loads(
+            curl("-X", "POST", senders, *auth, "-H", "Content-Type: application/json", "-d", json.dumps(body))
+        )
+        assert len(created["messagingServices"]) == 3
+        chosen = created["messagingServices"][0]["messagingServiceId"]
+        update = {
+            **created,
+            "authToken": creds["twilio"]["authToken"],
+            "messagingServices": [
+                {**s, "selected": s["messagingServiceId"] == chosen} for s in created["messagingServices"]
+            ],
+        }
+        replaced = json.loads(
+            curl(
+                "-X",
+                "PUT",
+                f"{senders}/{created['id']}",
+                *auth,
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                json.dumps(update),
+            )
+        )
+        assert [s["selected"] for s in replaced["messagingServices"]] == [True, False, False]
+        listed = json.loads(curl(senders, *auth))
+        assert listed["_embedded"]["phoneDeliverySettings"][0]["id"] == created["id"]
+        assert "authToken" not in json.dumps(listed)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    printed = out
+    assert creds["clientSecret"] in printed  # dev mode prints its own credentials once
+    assert shlex.quote(creds["tokenUrl"]).strip("'") in printed
+
+    # A second start reuses the credentials and re-seeds the sandbox: the sender still works.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phone_delivery", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+        again = json.loads((data_dir / "dev-credentials.json").read_text())
+        assert again["clientSecret"] == creds["clientSecret"]
+        response = httpx.put(f"{senders}/{created['id']}", json=update, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
