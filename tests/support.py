@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,17 +22,18 @@ class LiveServer:
     """Serves an ASGI app over real HTTP on 127.0.0.1 from a background thread."""
 
     def __init__(self, app: Any) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", loop="asyncio")
+        # Port 0 lets uvicorn bind (and set TCP_NODELAY on accepted sockets, which a pre-bound
+        # socket does not get: that costs 40 ms per request through delayed ACKs).
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", loop="asyncio"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self.port = 0
+        self.url = ""
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._sock]))
+        asyncio.run(self._server.serve())
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -42,12 +42,13 @@ class LiveServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("server did not start")
             time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         return self
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=20)
-        self._sock.close()
 
 
 @contextmanager

@@ -146,7 +146,7 @@ def test_dev_mode_walkthrough_with_curl(tmp_path: Path) -> None:
         assert "authToken" not in json.dumps(listed)
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        out, _err = process.communicate(timeout=30)
     printed = out
     assert creds["clientSecret"] in printed  # dev mode prints its own credentials once
     assert shlex.quote(creds["tokenUrl"]).strip("'") in printed
