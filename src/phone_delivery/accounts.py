@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.models import (
     ENVIRONMENT_ADMIN,
@@ -16,6 +14,7 @@ from phone_delivery.domain.models import (
     RoleAssignment,
 )
 from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
+from phone_delivery.store.database import Conn
 from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
 
 
@@ -26,7 +25,7 @@ class IssuedApplication:
 
 
 async def create_environment(
-    conn: AsyncConnection, name: str, description: str | None = None, type_: str = "SANDBOX", region: str = "NA"
+    conn: Conn, name: str, description: str | None = None, type_: str = "SANDBOX", region: str = "NA"
 ) -> Environment:
     now = now_ms()
     env = Environment(
@@ -43,7 +42,7 @@ async def create_environment(
 
 
 async def create_worker_application(
-    conn: AsyncConnection,
+    conn: Conn,
     environment_id: str,
     name: str,
     description: str | None = None,
@@ -66,9 +65,7 @@ async def create_worker_application(
     return IssuedApplication(app, secret)
 
 
-async def assign_role(
-    conn: AsyncConnection, application_id: str, role: str, scope_environment_id: str | None
-) -> RoleAssignment:
+async def assign_role(conn: Conn, application_id: str, role: str, scope_environment_id: str | None) -> RoleAssignment:
     assignment = RoleAssignment(
         id=str(uuid.uuid4()),
         application_id=application_id,
@@ -80,9 +77,7 @@ async def assign_role(
     return assignment
 
 
-async def create_organization_admin(
-    conn: AsyncConnection, environment_name: str
-) -> tuple[Environment, IssuedApplication]:
+async def create_organization_admin(conn: Conn, environment_name: str) -> tuple[Environment, IssuedApplication]:
     """The first administrators environment with an Organization Admin worker application."""
     env = await create_environment(conn, environment_name, "Holds the organization's administrator applications.")
     issued = await create_worker_application(conn, env.id, "Organization admin", "Created by bootstrap.")

@@ -43,6 +43,8 @@ def create_app(settings: Settings, sandbox: SandboxState | None = None) -> FastA
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_error_handlers(app)
+    # Hot paths first, as plain Starlette routes; their FastAPI twins only document them.
+    app.router.routes.extend(phone_delivery_settings.hot_routes())
     for module in (auth, environments, applications, phone_delivery_settings, activities, health):
         app.include_router(module.router)
     if sandbox is not None:

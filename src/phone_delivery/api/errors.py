@@ -36,7 +36,7 @@ from phone_delivery.domain.errors import (
 )
 from phone_delivery.domain.validation import detail_of
 
-log = structlog.get_logger("phone_delivery.errors")
+log = structlog.get_logger(logger_name="phone_delivery.errors")
 
 # Most specific class first.
 ERROR_TABLE: list[tuple[type[DomainError], int, str]] = [

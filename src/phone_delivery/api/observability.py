@@ -10,7 +10,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = structlog.get_logger("phone_delivery.access")
+log = structlog.get_logger(logger_name="phone_delivery.access")
 
 
 class HttpMetrics:

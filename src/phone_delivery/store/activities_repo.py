@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phone_delivery.domain.models import Activity
+from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import activities
 
 
 class ActivityRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def insert(self, activity: Activity) -> None:

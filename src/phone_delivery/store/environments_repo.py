@@ -6,9 +6,9 @@ import builtins
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
+from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import activities, applications, environments, role_assignments, senders
 
 
@@ -51,7 +51,7 @@ def _role(row: object) -> RoleAssignment:
 
 
 class EnvironmentRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def get(self, environment_id: str, *, lock: bool = False) -> Environment | None:
@@ -108,7 +108,7 @@ class EnvironmentRepository:
 
 
 class ApplicationRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def get(self, environment_id: str, application_id: str) -> Application | None:

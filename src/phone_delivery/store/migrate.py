@@ -37,7 +37,7 @@ async def upgrade_to_head(database: Database) -> None:
 
 
 async def current_revision(database: Database) -> str | None:
-    async with database.reader.connect() as conn:
+    async with database.writer.connect() as conn:
         return await conn.run_sync(_current)
 
 

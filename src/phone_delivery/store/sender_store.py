@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from phone_delivery.domain.models import Activity, Sender
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.crypto import SecretCipher
-from phone_delivery.store.database import Database
+from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.senders_repo import SenderRepository
 
 
 class SqlSenderStore:
-    def __init__(self, conn: AsyncConnection, cipher: SecretCipher) -> None:
+    def __init__(self, conn: Conn, cipher: SecretCipher) -> None:
         self._senders = SenderRepository(conn, cipher)
         self._environments = EnvironmentRepository(conn)
         self._activities = ActivityRepository(conn)

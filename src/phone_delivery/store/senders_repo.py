@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phone_delivery.domain.errors import Detail, InvalidData
 from phone_delivery.domain.models import Sender
 from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import senders
 
 _PUBLIC_COLUMNS = (
@@ -24,13 +24,19 @@ _PUBLIC_COLUMNS = (
 )
 
 
+# Built once: the hot read path only binds parameters to an already compiled statement.
+_READ_ONE_PUBLIC = select(*_PUBLIC_COLUMNS).where(
+    senders.c.environment_id == bindparam("environment_id"), senders.c.id == bindparam("sender_id")
+)
+
+
 def public_row_to_dict(row: Any) -> dict[str, Any]:
     """A row of the public columns as a plain dict (used by the read path, which needs no secret)."""
     return dict(row._mapping)
 
 
 class SenderRepository:
-    def __init__(self, conn: AsyncConnection, cipher: SecretCipher) -> None:
+    def __init__(self, conn: Conn, cipher: SecretCipher) -> None:
         self.conn = conn
         self.cipher = cipher
 
@@ -56,11 +62,8 @@ class SenderRepository:
 
     async def get_public(self, environment_id: str, sender_id: str) -> dict[str, Any] | None:
         """The non-secret columns only: the hot read path never decrypts anything."""
-        row = (
-            await self.conn.execute(
-                select(*_PUBLIC_COLUMNS).where(senders.c.environment_id == environment_id, senders.c.id == sender_id)
-            )
-        ).first()
+        params = {"environment_id": environment_id, "sender_id": sender_id}
+        row = (await self.conn.execute(_READ_ONE_PUBLIC, params)).first()
         return public_row_to_dict(row) if row else None
 
     async def list_public(self, environment_id: str) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import signing_keys
 
 
@@ -21,7 +21,7 @@ class StoredSigningKey:
 
 
 class SigningKeyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def all(self) -> list[StoredSigningKey]:

@@ -1,0 +1,61 @@
+"""Bench helpers: run servers as separate processes on loopback, drive them with wrk."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str] | None = None, ready_url: str | None = None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if ready_url:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    return process
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        process.kill()
+        raise RuntimeError(f"{args} did not become ready")
+    return process
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> float:
+    """Requests per second measured by wrk (one thread)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors during the run:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise RuntimeError(out)
+    return float(match.group(1))
+
+
+ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,113 @@
+"""Benchmark: requests/s of a sender read (GET .../phoneDeliverySettings/{id}) against a bare
+Starlette endpoint returning the same JSON, measured in the same run; prints the ratio.
+
+Usage: python -m bench.sender_read [--seconds 10] [--connections 32] [--database-url URL]
+Needs wrk (apt-get install wrk). Everything listens on 127.0.0.1; every run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench._servers import ROOT, free_port, python, start, wrk
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration of each measurement")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="pd-bench-"))
+    sandbox_port, service_port, bare_port = free_port(), free_port(), free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    env = {
+        "PHONE_DELIVERY_DATA_DIR": str(work),
+        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox_url}/twilio-messaging",
+        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox_url}/twilio-api",
+        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
+    }
+    if args.database_url:
+        env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url
+    processes = []
+    try:
+        print("starting the sandbox and the service ...", flush=True)
+        processes.append(
+            start(python("-m", "phone_delivery", "sandbox", "--port", str(sandbox_port)), ready_url=f"{sandbox_url}/")
+        )
+        account = httpx.post(f"{sandbox_url}/_admin/accounts", json={"messagingServices": ["a", "b", "c"]}).json()
+        boot = json.loads(
+            subprocess.run(
+                python("-m", "phone_delivery", "bootstrap"),
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        processes.append(
+            start(
+                python("-m", "phone_delivery", "serve", "--port", str(service_port)),
+                env=env,
+                ready_url=f"http://127.0.0.1:{service_port}/health/live",
+            )
+        )
+        api = f"http://127.0.0.1:{service_port}"
+        token = httpx.post(
+            f"{api}/{boot['environmentId']}/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=(boot["clientId"], boot["clientSecret"]),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
+        path = f"/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings"
+        sender = httpx.post(
+            f"{api}{path}",
+            headers=headers,
+            json={
+                "name": "bench",
+                "sid": account["accountSid"],
+                "authToken": account["authToken"],
+                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+            },
+        ).json()
+        body = httpx.get(f"{api}{path}/{sender['id']}", headers=headers).content
+        (work / "body.json").write_bytes(body)
+        processes.append(
+            start(
+                python(str(ROOT / "bench" / "_bare_app.py"), str(bare_port), str(work / "body.json")),
+                ready_url=f"http://127.0.0.1:{bare_port}{path}/{sender['id']}",
+            )
+        )
+
+        bare_url = f"http://127.0.0.1:{bare_port}{path}/{sender['id']}"
+        ours_url = f"{api}{path}/{sender['id']}"
+        print("warming up ...", flush=True)
+        wrk(bare_url, 2, args.connections, headers)
+        wrk(ours_url, 2, args.connections, headers)
+        print(f"measuring {args.seconds}s each (bare, ours, bare, ours) ...", flush=True)
+        bare, ours = [], []
+        for _ in range(2):
+            bare.append(wrk(bare_url, args.seconds, args.connections, headers))
+            ours.append(wrk(ours_url, args.seconds, args.connections, headers))
+        bare_rps, ours_rps = max(bare), max(ours)
+        print(f"bare Starlette: {bare_rps:,.0f} req/s   (runs: {', '.join(f'{x:,.0f}' for x in bare)})")
+        print(f"sender read:    {ours_rps:,.0f} req/s   (runs: {', '.join(f'{x:,.0f}' for x in ours)})")
+        print(f"ratio: {ours_rps / bare_rps:.1%} of bare Starlette (budget: at least 25%)")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
