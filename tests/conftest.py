@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from phone_delivery.app import create_app
-from phone_delivery.cli import _bootstrap
 from phone_delivery.logging_setup import configure_logging
 from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.settings import Settings
-from tests.support import Api, Credentials, LiveServer, SandboxAdmin, settings_for
+from tests.support import Api, Credentials, LiveServer, SandboxAdmin, bootstrap, settings_for
 
 POSTGRES_ADMIN_URL = os.environ.get("PHONE_DELIVERY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 LOG_STREAM = io.StringIO()
@@ -113,9 +112,7 @@ def stack(
     else:
         url = f"sqlite+aiosqlite:///{data_dir / 'phone-delivery.db'}"
     settings = settings_for(data_dir, url, sandbox)
-    boot = asyncio.run(_bootstrap(settings))
-    assert boot is not None
-    admin = Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"])
+    admin = bootstrap(settings)
     server = LiveServer(create_app(settings)).start()
     try:
         yield Stack(backend, settings, server, admin, url, pg)

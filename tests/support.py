@@ -168,3 +168,26 @@ def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extr
         **sandbox.twilio_settings(),
         **extra,
     )
+
+
+def sqlite_settings(data_dir: Any, sandbox: SandboxAdmin, **extra: Any) -> Settings:
+    """Settings of a private service on its own SQLite file, talking to the shared sandbox."""
+    return settings_for(data_dir, f"sqlite+aiosqlite:///{data_dir / 'phone-delivery.db'}", sandbox, **extra)
+
+
+def bootstrap(settings: Settings) -> Credentials:
+    """Run ``phone-delivery bootstrap`` against the settings' database; the admin's credentials."""
+    from phone_delivery.cli import _bootstrap
+
+    boot = asyncio.run(_bootstrap(settings))
+    assert boot is not None
+    return Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"])
+
+
+@contextmanager
+def private_service(settings: Settings, creds: Credentials) -> Iterator[Api]:
+    """A service of its own (for tests that change settings or restart it), with an admin client."""
+    from phone_delivery.app import create_app
+
+    with serving(create_app(settings)) as server:
+        yield Api(server.url, creds)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
-from phone_delivery.app import create_app
-from phone_delivery.cli import _bootstrap
 from tests.conftest import Stack
-from tests.support import Api, Credentials, SandboxAdmin, assert_pingone_error, serving, settings_for
+from tests.support import (
+    Api,
+    Credentials,
+    SandboxAdmin,
+    assert_pingone_error,
+    bootstrap,
+    private_service,
+    sqlite_settings,
+)
 
 
 def test_environment_crud(admin_api: Api) -> None:
@@ -75,12 +79,9 @@ def test_application_secret_shown_once(admin_api: Api, env: str) -> None:
 
 
 def test_data_and_tokens_survive_a_restart(sandbox: SandboxAdmin, tmp_path, account) -> None:  # type: ignore[no-untyped-def]
-    settings = settings_for(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'phone-delivery.db'}", sandbox)
-    boot = asyncio.run(_bootstrap(settings))
-    assert boot is not None
-    creds = Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"])
-    with serving(create_app(settings)) as server:
-        api = Api(server.url, creds)
+    settings = sqlite_settings(tmp_path, sandbox)
+    creds = bootstrap(settings)
+    with private_service(settings, creds) as api:
         env = api.new_environment()
         sender = api.post(
             api.senders_path(env),
@@ -92,9 +93,9 @@ def test_data_and_tokens_survive_a_restart(sandbox: SandboxAdmin, tmp_path, acco
             },
         ).json()
         token = api.token
-    with serving(create_app(settings)) as server:
+    with private_service(settings, creds) as restarted:
         again = httpx.get(
-            f"{server.url}{api.senders_path(env, sender['id'])}", headers={"Authorization": f"Bearer {token}"}
+            f"{restarted.base}{api.senders_path(env, sender['id'])}", headers={"Authorization": f"Bearer {token}"}
         )
         assert again.status_code == 200, again.text  # same signing key, same data
         assert again.json()["messagingServices"] == sender["messagingServices"]

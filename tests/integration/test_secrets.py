@@ -10,9 +10,10 @@ import sys
 
 from sqlalchemy import text
 
+from phone_delivery.store.crypto import Keyring
 from phone_delivery.store.database import Database
 from tests.conftest import Stack, captured_logs
-from tests.support import Api, serving
+from tests.support import Api, bootstrap, private_service, sqlite_settings
 
 MARKER_TOKEN = "sekret-" + os.urandom(8).hex()
 
@@ -97,18 +98,12 @@ def test_key_file_is_private(stack: Stack) -> None:
 
 
 def test_keys_rotate_reencrypts_and_service_still_reads(tmp_path, sandbox) -> None:  # type: ignore[no-untyped-def]
-    from phone_delivery.app import create_app
-    from phone_delivery.cli import _bootstrap
-    from phone_delivery.store.crypto import Keyring
-    from tests.support import Credentials, settings_for
 
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 'phone-delivery.db'}"
-    settings = settings_for(tmp_path, db_url, sandbox)
-    boot = asyncio.run(_bootstrap(settings))
-    assert boot is not None
+    settings = sqlite_settings(tmp_path, sandbox)
+    db_url = settings.resolved_database_url
+    creds = bootstrap(settings)
     account = sandbox.account(services=2)
-    with serving(create_app(settings)) as server:
-        api = Api(server.url, Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"]))
+    with private_service(settings, creds) as api:
         env = api.new_environment()
         sender = api.post(
             api.senders_path(env),
@@ -137,8 +132,7 @@ def test_keys_rotate_reencrypts_and_service_still_reads(tmp_path, sandbox) -> No
     assert f"v1.{old_primary}." not in dump
     assert f"v1.{ring.primary}." in dump
 
-    with serving(create_app(settings)) as server:
-        api = Api(server.url, Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"]))
+    with private_service(settings, creds) as api:
         body = {**sender, "authToken": account["authToken"], "name": "after rotation"}
         response = api.put(api.senders_path(env, sender["id"]), json=body)  # decrypts the stored token
         assert response.status_code == 200, response.text

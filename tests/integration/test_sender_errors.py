@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import httpx
 import pytest
 
-from tests.support import Api, SandboxAdmin, assert_pingone_error, detail
+from tests.support import Api, SandboxAdmin, assert_pingone_error, bootstrap, detail, private_service, sqlite_settings
 
 
 def body_for(account: dict[str, object], **overrides: object) -> dict[str, object]:
@@ -179,22 +180,14 @@ def test_twilio_timeout_is_504_without_hanging(
 
 
 def test_twilio_unreachable_is_502(sandbox: SandboxAdmin, tmp_path, account) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-    import socket
-
-    from phone_delivery.app import create_app
-    from phone_delivery.cli import _bootstrap
-    from tests.support import Credentials, serving, settings_for
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    settings = settings_for(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", sandbox)
-    settings = settings.model_copy(update={"twilio_messaging_base_url": f"http://127.0.0.1:{closed_port}"})
-    boot = asyncio.run(_bootstrap(settings))
-    assert boot is not None
-    with serving(create_app(settings)) as server:
-        api = Api(server.url, Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"]))
+    settings = sqlite_settings(tmp_path, sandbox).model_copy(
+        update={"twilio_messaging_base_url": f"http://127.0.0.1:{closed_port}"}
+    )
+    with private_service(settings, bootstrap(settings)) as api:
         env = api.new_environment()
         result = assert_pingone_error(api.post(api.senders_path(env), json=body_for(account)), 502, "REQUEST_FAILED")
     assert "Twilio is unavailable" in result["message"]

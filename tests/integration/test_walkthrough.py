@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from tests.conftest import Stack
-from tests.support import Api, SandboxAdmin, assert_pingone_error
+from tests.support import Api, SandboxAdmin, assert_pingone_error, bootstrap, private_service, sqlite_settings
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -74,19 +74,9 @@ def test_create_select_read_list_delete(stack: Stack, admin_api: Api, env: str, 
 
 
 def test_public_base_url_setting_builds_links(stack: Stack, sandbox: SandboxAdmin, tmp_path, account) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
 
-    from phone_delivery.app import create_app
-    from phone_delivery.cli import _bootstrap
-    from tests.support import Credentials, serving, settings_for
-
-    settings = settings_for(
-        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", sandbox, public_base_url="https://pd.example.com/"
-    )
-    boot = asyncio.run(_bootstrap(settings))
-    assert boot is not None
-    with serving(create_app(settings)) as server:
-        api = Api(server.url, Credentials(boot["environmentId"], boot["clientId"], boot["clientSecret"]))
+    settings = sqlite_settings(tmp_path, sandbox, public_base_url="https://pd.example.com/")
+    with private_service(settings, bootstrap(settings)) as api:
         env = api.new_environment()
         created = api.post(api.senders_path(env), json=create_body(account)).json()
     assert created["_links"]["environment"]["href"] == f"https://pd.example.com/v1/environments/{env}"
