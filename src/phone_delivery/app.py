@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp
 
 from phone_delivery import __version__
 from phone_delivery.api import activities, applications, auth, environments, health, phone_delivery_settings
 from phone_delivery.api.errors import install_error_handlers
+from phone_delivery.api.fast_path import FastPathApp
 from phone_delivery.api.observability import HttpMetrics, ObservabilityMiddleware
 from phone_delivery.runtime import build_services
 from phone_delivery.sandbox.app import create_sandbox_app
@@ -20,7 +22,7 @@ from phone_delivery.settings import Settings
 SANDBOX_MOUNT = "/sandbox"
 
 
-def create_app(settings: Settings, sandbox: SandboxState | None = None) -> FastAPI:
+def create_app(settings: Settings, sandbox: SandboxState | None = None) -> ASGIApp:
     """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode)."""
 
     @asynccontextmanager
@@ -43,11 +45,9 @@ def create_app(settings: Settings, sandbox: SandboxState | None = None) -> FastA
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_error_handlers(app)
-    # Hot paths first, as plain Starlette routes; their FastAPI twins only document them.
-    app.router.routes.extend(phone_delivery_settings.hot_routes())
     for module in (auth, environments, applications, phone_delivery_settings, activities, health):
         app.include_router(module.router)
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
-    app.add_middleware(ObservabilityMiddleware, metrics=HttpMetrics(registry))
-    return app
+    # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.
+    return ObservabilityMiddleware(FastPathApp(app, phone_delivery_settings.hot_routes()), HttpMetrics(registry))

@@ -129,6 +129,13 @@ def oauth_error_response(exc: InvalidClient | UnsupportedGrantType | InvalidRequ
     return JsonResponse(body, status_code=status, headers=headers)
 
 
+def unexpected_error_response(exc: Exception) -> Response:
+    """A bug: 500 with PingOne's body and an error id; the traceback goes to the log only."""
+    body = error_body("UNEXPECTED_ERROR", "An unexpected error occurred. The error id is logged on the server.")
+    log.error("unexpected_error", error_id=body["id"], exc_type=type(exc).__name__, exc_info=exc)
+    return JsonResponse(body, status_code=500)
+
+
 _HTTP_STATUS = {
     404: (NotFound, "The requested resource was not found."),
     405: (MethodNotAllowed, None),
@@ -166,9 +173,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(_: Request, exc: Exception) -> Response:
-        body = error_body("UNEXPECTED_ERROR", "An unexpected error occurred. The error id is logged on the server.")
-        log.error("unexpected_error", error_id=body["id"], exc_type=type(exc).__name__, exc_info=exc)
-        return JsonResponse(body, status_code=500)
+        return unexpected_error_response(exc)
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(ProviderUnavailable, on_provider_unavailable)

@@ -9,6 +9,9 @@ def base_url(request: Request) -> str:
     configured = request.app.state.services.settings.public_base_url
     if configured:
         return str(configured)
+    host = request.headers.get("host")
+    if host:
+        return f"{request.scope.get('scheme', 'http')}://{host}{request.scope.get('root_path', '')}".rstrip("/")
     return str(request.base_url).rstrip("/")
 
 

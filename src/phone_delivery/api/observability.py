@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -25,6 +25,19 @@ class HttpMetrics:
             registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
+        # Labelled children are looked up once per label set, not per request.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self._counters[(method, route, status)] = self.requests.labels(method, route, str(status))
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self._histograms[(method, route)] = self.latency.labels(method, route)
+        counter.inc()
+        histogram.observe(seconds)
 
 
 class ObservabilityMiddleware:
@@ -38,7 +51,7 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         status = 500
-        request_id = _header(scope, b"x-request-id") or str(uuid.uuid4())
+        request_id = _header(scope, b"x-request-id") or os.urandom(16).hex()
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -54,8 +67,7 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.record(method, route, status, elapsed)
             log.info(
                 "http_request",
                 method=method,

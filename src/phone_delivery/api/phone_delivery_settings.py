@@ -111,8 +111,8 @@ async def read_one_response(request: Request) -> Response:
     return JsonResponse(sender_json(base_url(request), row))
 
 
-# Served by a plain Starlette route registered ahead of this router (see ``hot_routes``); this
-# declaration documents the operation in /docs.
+# Served in front of FastAPI by ``api/fast_path.py`` (see ``hot_routes``); this declaration
+# documents the operation in /docs and answers if the fast path is ever bypassed.
 @router.get(
     PATH + "/{phoneDeliverySettingsID}",
     operation_id="readOnePhoneDeliverySettings",
