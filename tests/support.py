@@ -133,10 +133,11 @@ class SandboxAdmin:
         items = self.http.get("/_admin/requests").json()["requests"]
         return [r for r in items if account_sid is None or r["account_sid"] == account_sid]
 
-    def twilio_settings(self) -> dict[str, str]:
-        from phone_delivery.sandbox.app import twilio_base_urls
+    def provider_settings(self) -> dict[str, str]:
+        """Settings pointing every provider at this sandbox, which custom providers may call."""
+        from phone_delivery.sandbox.app import provider_base_urls
 
-        return twilio_base_urls(self.base)
+        return {**provider_base_urls(self.base), "allowed_private_hosts": self.base.removeprefix("http://")}
 
 
 def assert_pingone_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -165,7 +166,7 @@ def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extr
         data_dir=data_dir,
         database_url=database_url,
         provider_timeout_seconds=extra.pop("provider_timeout_seconds", 2.0),
-        **sandbox.twilio_settings(),
+        **sandbox.provider_settings(),
         **extra,
     )
 

@@ -83,7 +83,7 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     """
     from phone_delivery.app import SANDBOX_MOUNT, create_app
     from phone_delivery.devmode import banner, credentials_path, prepare
-    from phone_delivery.sandbox.app import twilio_base_urls
+    from phone_delivery.sandbox.app import provider_base_urls
     from phone_delivery.sandbox.state import SandboxState
 
     started = time.perf_counter()
@@ -91,9 +91,13 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     chosen_port = base.port or _free_port(base.host)
     public_host = "127.0.0.1" if base.host in ("0.0.0.0", "::") else base.host  # noqa: S104
     api_base = base.public_base_url or f"http://{public_host}:{chosen_port}"
-    sandbox_urls = twilio_base_urls(f"{api_base}{SANDBOX_MOUNT}")
+    sandbox_urls = provider_base_urls(f"{api_base}{SANDBOX_MOUNT}")
     explicit = {name: getattr(base, name) for name in sandbox_urls if name in base.model_fields_set}
-    settings = base.model_copy(update={**sandbox_urls, **explicit, "port": chosen_port, "dev_mode": True})
+    # Custom providers may call the sandbox's gateway and OAuth2 endpoint, on this very host.
+    allowed = ",".join([*base.allowed_hosts, f"{public_host}:{chosen_port}"])
+    settings = base.model_copy(
+        update={**sandbox_urls, **explicit, "port": chosen_port, "dev_mode": True, "allowed_private_hosts": allowed}
+    )
     sandbox = SandboxState()
     _echo("preparing dev mode: migrating the database and seeding the sandbox ...")
     data = asyncio.run(prepare(settings, api_base, sandbox))

@@ -23,6 +23,22 @@ from phone_delivery.store.migrate import upgrade_to_head
 
 CREDENTIALS_FILE = "dev-credentials.json"
 MESSAGING_SERVICE_NAMES = ("Sandbox OTP service", "Sandbox marketing service", "Sandbox alerts service")
+# The dev account's numbers: SMS+voice, SMS only, toll-free; plus a short code and a Verify Service.
+DEV_NUMBERS = (
+    {"phoneNumber": "+15005550006", "sms": True, "voice": True},
+    {"phoneNumber": "+15005550007", "sms": True, "voice": False},
+    {"phoneNumber": "+18005550100", "sms": True, "voice": True},
+)
+DEV_SHORT_CODE = "55501"
+DEV_SYNIVERSE_SENDERS = (
+    {"address": "+15005550200", "type": "LONGCODE", "capabilities": ["SMS", "VOICE"]},
+    {"address": "+18885550201", "type": "TOLLFREE", "capabilities": ["SMS"]},
+    {"address": "55502", "type": "SHORTCODE", "capabilities": ["SMS"]},
+)
+DEV_SYNIVERSE_CHANNELS = (
+    {"name": "Sandbox SMS channel", "capabilities": ["SMS"]},
+    {"name": "Sandbox voice channel", "capabilities": ["VOICE"]},
+)
 
 
 def credentials_path(settings: Settings) -> Path:
@@ -76,7 +92,8 @@ async def prepare(settings: Settings, api_base: str, sandbox: SandboxState) -> d
                 admin_env, issued = await create_organization_admin(conn, "Administrators")
                 env = await create_environment(conn, "Development", "Seeded by phone-delivery dev.")
                 await assign_role(conn, issued.application.id, ENVIRONMENT_ADMIN, env.id)
-            twilio = (data or {}).get("twilio") or {}
+            previous = data or {}
+            twilio = previous.get("twilio") or {}
             data = {
                 "adminEnvironmentId": admin_env.id,
                 "environmentId": env.id,
@@ -87,6 +104,14 @@ async def prepare(settings: Settings, api_base: str, sandbox: SandboxState) -> d
                     "authToken": twilio.get("authToken") or secrets.token_hex(16),
                     "messagingServices": twilio.get("messagingServices")
                     or [{"sid": new_sid("MG"), "friendlyName": name} for name in MESSAGING_SERVICE_NAMES],
+                    "verifyServiceId": twilio.get("verifyServiceId") or new_sid("VA"),
+                },
+                "syniverse": {
+                    "authToken": (previous.get("syniverse") or {}).get("authToken") or secrets.token_urlsafe(24)
+                },
+                "oauth": {
+                    "clientId": (previous.get("oauth") or {}).get("clientId") or secrets.token_hex(8),
+                    "clientSecret": (previous.get("oauth") or {}).get("clientSecret") or secrets.token_urlsafe(24),
                 },
             }
     finally:
@@ -101,15 +126,39 @@ async def prepare(settings: Settings, api_base: str, sandbox: SandboxState) -> d
             "sandboxBase": sandbox_base,
         }
     )
-    seed_sandbox(sandbox, data["twilio"])
+    complete_sandbox_credentials(data)
+    data["oauth"]["tokenUrl"] = f"{sandbox_base}/oauth/token"
+    data["gatewayUrl"] = f"{sandbox_base}/gateway/sms"
+    seed_sandbox(sandbox, data)
     _write(path, data)
     return data
 
 
-def seed_sandbox(sandbox: SandboxState, twilio: dict[str, Any]) -> None:
+def complete_sandbox_credentials(data: dict[str, Any]) -> None:
+    """Sandbox credentials missing from an older file are generated once and then kept."""
+    data["twilio"].setdefault("verifyServiceId", new_sid("VA"))
+    data.setdefault("syniverse", {}).setdefault("authToken", secrets.token_urlsafe(24))
+    oauth = data.setdefault("oauth", {})
+    oauth.setdefault("clientId", secrets.token_hex(8))
+    oauth.setdefault("clientSecret", secrets.token_urlsafe(24))
+
+
+def seed_sandbox(sandbox: SandboxState, data: dict[str, Any]) -> None:
+    twilio = data["twilio"]
     account = sandbox.add_account(twilio["accountSid"], twilio["authToken"], "Dev sandbox account")
     for service in twilio["messagingServices"]:
         sandbox.add_messaging_service(account.sid, service["friendlyName"], service["sid"])
+    for number in DEV_NUMBERS:
+        sandbox.add_number(account.sid, str(number["phoneNumber"]), bool(number["sms"]), bool(number["voice"]))
+    sandbox.add_short_code(account.sid, DEV_SHORT_CODE)
+    sandbox.add_verify_service(account.sid, "Sandbox Verify service", twilio["verifyServiceId"])
+    sandbox.add_verify_template(account.sid, "Sandbox OTP template", ["sms", "voice"])
+    sandbox.add_syniverse_account(
+        data["syniverse"]["authToken"],
+        [dict(s) for s in DEV_SYNIVERSE_SENDERS],
+        [dict(c) for c in DEV_SYNIVERSE_CHANNELS],
+    )
+    sandbox.add_oauth_client(data["oauth"]["clientId"], data["oauth"]["clientSecret"], 3600)
 
 
 def banner(data: dict[str, Any], path: Path) -> str:

@@ -8,8 +8,11 @@ import httpx
 
 from phone_delivery.domain.ports import ProviderFactory
 from phone_delivery.domain.senders import SenderService
+from phone_delivery.providers.address_guard import AddressGuard
+from phone_delivery.providers.custom_http import OAuthTokenCache
 from phone_delivery.providers.http import build_http_client
 from phone_delivery.providers.registry import ProviderContext, build_registry
+from phone_delivery.providers.twilio_rest import TwilioBases
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.security.principals import PrincipalResolver
 from phone_delivery.security.tokens import TokenService
@@ -53,12 +56,21 @@ async def build_services(settings: Settings, sandbox: SandboxState | None = None
     providers = build_registry(
         ProviderContext(
             http=http,
-            twilio_api_base=settings.twilio_api_base_url,
-            twilio_messaging_base=settings.twilio_messaging_base_url,
-            twilio_verify_base=settings.twilio_verify_base_url,
+            twilio=TwilioBases(
+                api=settings.twilio_api_base_url,
+                messaging=settings.twilio_messaging_base_url,
+                verify=settings.twilio_verify_base_url,
+            ),
+            syniverse_base=settings.syniverse_base_url,
+            oauth_tokens=OAuthTokenCache(),
         )
     )
-    senders = SenderService(SqlSenderTransactions(database, cipher), providers, settings.max_senders_per_environment)
+    senders = SenderService(
+        SqlSenderTransactions(database, cipher),
+        providers,
+        settings.max_senders_per_environment,
+        AddressGuard(settings.allowed_hosts),
+    )
     return Services(
         settings=settings,
         database=database,

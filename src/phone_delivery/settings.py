@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 TWILIO_MESSAGING_BASE_URL = "https://messaging.twilio.com"
 TWILIO_VERIFY_BASE_URL = "https://verify.twilio.com"
+SYNIVERSE_BASE_URL = "https://api.syniverse.com"
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,14 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = Field(default=TWILIO_API_BASE_URL, description="Twilio core API base.")
     twilio_messaging_base_url: str = Field(default=TWILIO_MESSAGING_BASE_URL, description="Twilio Messaging API base.")
     twilio_verify_base_url: str = Field(default=TWILIO_VERIFY_BASE_URL, description="Twilio Verify API base.")
+    syniverse_base_url: str = Field(
+        default=SYNIVERSE_BASE_URL, description="Syniverse Communication Gateway base (without /scg-external-api)."
+    )
+    allowed_private_hosts: str = Field(
+        default="",
+        description="Comma-separated host or host:port that custom provider URLs may use even when they resolve "
+        "to private or loopback addresses, or are plain http. Dev mode adds its sandbox.",
+    )
     provider_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Timeout of every call to a provider (connect and read)."
     )
@@ -58,7 +67,13 @@ class Settings(BaseSettings):
     max_senders_per_environment: int = Field(default=10, ge=1, le=10, description="PingOne allows 10.")
     dev_mode: bool = Field(default=False, description="Set by 'phone-delivery dev': mounts the sandbox.")
 
-    @field_validator("public_base_url", "twilio_api_base_url", "twilio_messaging_base_url", "twilio_verify_base_url")
+    @field_validator(
+        "public_base_url",
+        "twilio_api_base_url",
+        "twilio_messaging_base_url",
+        "twilio_verify_base_url",
+        "syniverse_base_url",
+    )
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -76,6 +91,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'phone-delivery.db').resolve()}"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        return [h.strip() for h in self.allowed_private_hosts.split(",") if h.strip()]
 
     @property
     def key_file(self) -> Path:

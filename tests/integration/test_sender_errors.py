@@ -111,15 +111,6 @@ def test_unknown_provider_lists_allowed_values(admin_api: Api, env: str, account
     assert "CUSTOM_PROVIDER" in allowed
 
 
-def test_provider_not_supported_yet_is_a_clear_400(admin_api: Api, env: str, account: dict[str, object]) -> None:
-    result = assert_pingone_error(
-        admin_api.post(admin_api.senders_path(env), json=body_for(account, provider="CUSTOM_SYNIVERSE")),
-        400,
-        "INVALID_DATA",
-    )
-    assert "not supported by this server yet" in detail(result, "INVALID_VALUE", "provider")["message"]
-
-
 def test_messaging_service_sid_in_sid_explains_which_sid(admin_api: Api, env: str, account: dict[str, object]) -> None:
     mg = account["messagingServices"][0]["sid"]  # type: ignore[index]
     result = assert_pingone_error(
@@ -344,3 +335,18 @@ def test_no_stack_trace_in_any_error(stack, admin_api: Api, env: str) -> None:  
     )
     assert_pingone_error(response, 400, "INVALID_REQUEST")
     assert "Traceback" not in response.text
+
+
+def test_nul_characters_are_refused_on_every_database(admin_api: Api, env: str, account: dict[str, object]) -> None:
+    result = assert_pingone_error(
+        admin_api.post(admin_api.senders_path(env), json=body_for(account, name="bad\u0000name")), 400, "INVALID_DATA"
+    )
+    detail(result, "INVALID_VALUE", "name")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"cursor": "!!!"}, {"cursor": "MTpcdTAwMDA="}, {"actionType": "x\u0000"}, {"limit": "0"}, {"limit": "abc"}],
+)
+def test_bad_activity_paging_parameters(admin_api: Api, env: str, params: dict[str, str]) -> None:
+    assert_pingone_error(admin_api.get(f"/v1/environments/{env}/activities", params=params), 400, "INVALID_DATA")

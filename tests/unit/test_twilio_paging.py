@@ -8,10 +8,14 @@ import httpx
 import pytest
 
 from phone_delivery.domain.errors import ProviderRejected
-from phone_delivery.providers.twilio_rest import TwilioRestClient, _rebase
+from phone_delivery.providers.twilio_rest import TwilioBases, TwilioRestClient, _rebase
 from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
 from tests.support import serving
+
+
+def bases(url: str) -> TwilioBases:
+    return TwilioBases(api=f"{url}/twilio-api", messaging=f"{url}/twilio-messaging", verify=f"{url}/twilio-verify")
 
 
 def test_rebase_keeps_our_host_and_prefix() -> None:
@@ -50,11 +54,7 @@ def test_sandbox_honours_page_size_with_absolute_next_urls() -> None:
         async def list_all() -> list[str]:
             async with httpx.AsyncClient() as http:
                 client = TwilioRestClient(
-                    http,
-                    api_base="",
-                    messaging_base=f"{server.url}/twilio-messaging",
-                    account_sid=account.sid,
-                    auth_token=account.auth_token,
+                    http, bases(server.url), account_sid=account.sid, auth_token=account.auth_token
                 )
                 return [s["friendly_name"] for s in await client.list_messaging_services()]
 
@@ -62,13 +62,7 @@ def test_sandbox_honours_page_size_with_absolute_next_urls() -> None:
 
         async def list_bad() -> None:
             async with httpx.AsyncClient() as http:
-                client = TwilioRestClient(
-                    http,
-                    api_base="",
-                    messaging_base=f"{server.url}/twilio-messaging",
-                    account_sid=account.sid,
-                    auth_token="nope-token",
-                )
+                client = TwilioRestClient(http, bases(server.url), account_sid=account.sid, auth_token="nope-token")
                 await client.list_messaging_services()
 
         with pytest.raises(ProviderRejected) as info:

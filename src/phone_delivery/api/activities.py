@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.api.deps import environment_admin, services
+from phone_delivery.api.deps import environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
@@ -30,9 +30,11 @@ def _cursor(activity: Activity) -> str:
 def _parse_cursor(cursor: str) -> tuple[int, str]:
     try:
         at, _, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        return int(at), last_id
+        if is_uuid(last_id):
+            return int(at), last_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.") from None
+        pass
+    raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.")
 
 
 def activity_json(base: str, a: Activity) -> dict[str, Any]:
@@ -69,7 +71,9 @@ async def list_activities(
     envID: str,
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None),
-    actionType: str | None = Query(None, description="Only this action type, e.g. PHONE_DELIVERY_SETTINGS.CREATED"),
+    actionType: str | None = Query(
+        None, pattern=r"^[A-Z_.]{1,64}$", description="Only this action type, e.g. PHONE_DELIVERY_SETTINGS.CREATED"
+    ),
     _: Principal = Depends(environment_admin),
 ) -> Response:
     svc = services(request)

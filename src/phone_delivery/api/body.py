@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from phone_delivery.domain.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from phone_delivery.domain.errors import InvalidData, InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from phone_delivery.domain.validation import target_of
 
 
 def _is_json(content_type: str) -> bool:
@@ -37,4 +38,24 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         raise InvalidRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.")
+    nul = _nul_path(data, ())
+    if nul is not None:
+        # PostgreSQL cannot store U+0000 in text, and no PingOne field needs it.
+        raise InvalidData.single("INVALID_VALUE", target_of(nul) or None, "Text must not contain the NUL character.")
     return data
+
+
+def _nul_path(value: Any, path: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = (*path, key) if "\x00" in key else _nul_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, (*path, index))
+            if found is not None:
+                return found
+    return None

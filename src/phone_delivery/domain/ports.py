@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+EXPAND_VERIFY_TEMPLATES = "twilioverifytemplates"
+
 
 @dataclass(frozen=True)
 class MessagingServiceInfo:
@@ -16,10 +18,41 @@ class MessagingServiceInfo:
 
 
 @dataclass(frozen=True)
+class NumberInfo:
+    """A number the account owns: ``type`` PHONE_NUMBER, TOLL_FREE or SHORT_CODE; SMS/VOICE."""
+
+    number: str
+    type: str
+    capabilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A Syniverse channel."""
+
+    id: str
+    name: str
+    priority: str
+    capabilities: tuple[str, ...]
+    created_at: str | None
+
+
+@dataclass(frozen=True)
+class VerifyTemplateInfo:
+    sid: str
+    name: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AccountInventory:
     """What a provider account offers to send with. Each provider fills the parts it has."""
 
     messaging_services: list[MessagingServiceInfo] = field(default_factory=list)
+    numbers: list[NumberInfo] = field(default_factory=list)
+    channels: list[ChannelInfo] = field(default_factory=list)
+    verify_service_name: str | None = None
+    verify_templates: list[VerifyTemplateInfo] | None = None
 
 
 class SenderProvider(Protocol):
@@ -31,10 +64,21 @@ class SenderProvider(Protocol):
 
     display_name: str
 
-    async def inventory(self) -> AccountInventory:
-        """Check the credentials live and list what the account can send with."""
+    async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
+        """Check the credentials live and list what the account can send with.
+
+        ``expand`` asks for optional extras (``twilioverifytemplates``).
+        """
         ...
 
 
 # (non-secret config, secrets) -> provider for that one sender
 ProviderFactory = Callable[[Mapping[str, Any], Mapping[str, str]], SenderProvider]
+
+
+class UrlGuard(Protocol):
+    """Refuses outbound URLs that point at loopback, private, link-local or metadata addresses."""
+
+    async def problem(self, url: str) -> str | None:
+        """Why ``url`` may not be called (None when it may)."""
+        ...

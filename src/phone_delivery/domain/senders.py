@@ -21,7 +21,13 @@ from phone_delivery.domain.errors import (
     RequestFailed,
 )
 from phone_delivery.domain.models import Activity, Principal, Sender
-from phone_delivery.domain.ports import AccountInventory, ProviderFactory
+from phone_delivery.domain.ports import (
+    EXPAND_VERIFY_TEMPLATES,
+    AccountInventory,
+    ProviderFactory,
+    UrlGuard,
+    VerifyTemplateInfo,
+)
 from phone_delivery.domain.sender_kinds import ALL_PROVIDERS, SENDER_KINDS, SenderDraft, SenderKind
 
 RESOURCE_TYPE = "PHONE_DELIVERY_SETTINGS"
@@ -69,30 +75,37 @@ def kind_for(body: Mapping[str, Any], supported: Mapping[str, ProviderFactory]) 
 
 
 def provider_error(exc: ProviderRejected) -> InvalidData:
-    """A permanent provider refusal while configuring a sender is the caller's data problem."""
+    """A permanent provider refusal while configuring a sender is the caller's data problem.
+
+    Providers name the offending field in ``extra["target"]`` when they know it."""
+    target = exc.extra.get("target")
     if exc.is_authentication:
         message = (
-            f"Authentication with {exc.provider} failed: check the account SID (sid) and the auth token "
-            f"(authToken). {exc.provider} error {exc.provider_code or exc.status}."
+            f"Authentication with {exc.provider} failed: check the credentials "
+            f"({target or 'authToken'}). {exc.provider} error {exc.provider_code or exc.status}."
         )
         return InvalidData(
-            f"Authentication error: the credentials were rejected by {exc.provider}.",
-            [Detail("INVALID_VALUE", message, "authToken")],
+            f"Authentication Error: the credentials were rejected by {exc.provider}.",
+            [Detail("INVALID_VALUE", message, target or "authToken")],
         )
-    return InvalidData(details=[Detail("INVALID_VALUE", f"{exc.provider} refused the request: {exc.message}", None)])
+    return InvalidData(details=[Detail("INVALID_VALUE", f"{exc.provider} refused: {exc.message}", target)])
 
 
 class SenderService:
-    def __init__(self, tx: SenderTransactions, providers: Mapping[str, ProviderFactory], limit: int) -> None:
+    def __init__(
+        self, tx: SenderTransactions, providers: Mapping[str, ProviderFactory], limit: int, url_guard: UrlGuard
+    ) -> None:
         self._tx = tx
         self._providers = providers
         self._limit = limit
+        self._url_guard = url_guard
 
     async def create(self, actor: Principal, environment_id: str, body: dict[str, Any]) -> Sender:
         kind = kind_for(body, self._providers)
         draft = kind.parse_create(body)
         async with self._tx.read() as store:
             await self._check_room(store, environment_id, draft, None)
+        await self._check_urls(kind, draft)
         inventory = await self._inventory(draft)
         config = kind.build_config(draft, inventory, None)
         now = now_ms()
@@ -132,6 +145,7 @@ class SenderService:
         kind.check_replace(existing, draft)
         async with self._tx.read() as store:
             await self._check_name(store, environment_id, draft, sender_id)
+        await self._check_urls(kind, draft)
         config = kind.build_config(draft, await self._inventory(draft), existing)
         now = max(now_ms(), existing.updated_at + 1)
         updated = Sender(
@@ -196,6 +210,31 @@ class SenderService:
                     )
                 ]
             )
+
+    async def verify_templates(self, environment_id: str, sender_id: str) -> list[VerifyTemplateInfo] | None:
+        """The Verify templates of a CUSTOM_TWILIO_VERIFY sender's account, read live (None for others)."""
+        async with self._tx.read() as store:
+            sender = await store.get(environment_id, sender_id)
+        if sender is None or sender.provider != "CUSTOM_TWILIO_VERIFY":
+            return None
+        provider = self._providers[sender.provider](sender.config, sender.secrets)
+        try:
+            inventory = await provider.inventory(frozenset({EXPAND_VERIFY_TEMPLATES}))
+        except ProviderRejected as exc:
+            raise RequestFailed(
+                f"{exc.provider} refused to list the Verify templates: {exc.message}",
+                [Detail("PROVIDER_ERROR", exc.message, None)],
+            ) from exc
+        return inventory.verify_templates or []
+
+    async def _check_urls(self, kind: SenderKind, draft: SenderDraft) -> None:
+        details = []
+        for target, url in kind.urls(draft):
+            problem = await self._url_guard.problem(url)
+            if problem is not None:
+                details.append(Detail("INVALID_VALUE", problem, target))
+        if details:
+            raise InvalidData(details=details)
 
     async def _inventory(self, draft: SenderDraft) -> AccountInventory:
         provider = self._providers[draft.provider](draft.config, draft.secrets)

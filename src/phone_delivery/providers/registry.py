@@ -9,27 +9,49 @@ from typing import Any
 import httpx
 
 from phone_delivery.domain.ports import ProviderFactory, SenderProvider
-from phone_delivery.providers.twilio_messaging_service import TwilioMessagingServiceProvider
+from phone_delivery.providers.custom_http import CustomHttpProvider, OAuthTokenCache
+from phone_delivery.providers.syniverse import SyniverseChannelsProvider, SyniverseNumbersProvider
+from phone_delivery.providers.twilio_accounts import (
+    TwilioMessagingServiceProvider,
+    TwilioNumbersProvider,
+    TwilioVerifyProvider,
+)
+from phone_delivery.providers.twilio_rest import TwilioBases
 
 
 @dataclass(frozen=True)
 class ProviderContext:
-    """What every provider shares: the one HTTP client and the vendors' base URLs."""
+    """What every provider shares: the one HTTP client, vendors' base URLs, the OAuth2 token cache."""
 
     http: httpx.AsyncClient
-    twilio_api_base: str
-    twilio_messaging_base: str
-    twilio_verify_base: str
+    twilio: TwilioBases
+    syniverse_base: str
+    oauth_tokens: OAuthTokenCache
 
 
 def build_registry(ctx: ProviderContext) -> dict[str, ProviderFactory]:
-    def messaging_service(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
-        return TwilioMessagingServiceProvider(
-            ctx.http,
-            api_base=ctx.twilio_api_base,
-            messaging_base=ctx.twilio_messaging_base,
-            config=config,
-            secrets=secrets,
-        )
+    def twilio(
+        cls: type[TwilioNumbersProvider | TwilioMessagingServiceProvider | TwilioVerifyProvider],
+    ) -> ProviderFactory:
+        def build(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
+            return cls(ctx.http, ctx.twilio, config, secrets)
 
-    return {"CUSTOM_TWILIO_MESSAGING_SERVICE": messaging_service}
+        return build
+
+    def syniverse(cls: type[SyniverseNumbersProvider | SyniverseChannelsProvider]) -> ProviderFactory:
+        def build(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
+            return cls(ctx.http, ctx.syniverse_base, config, secrets)
+
+        return build
+
+    def custom(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
+        return CustomHttpProvider(ctx.http, ctx.oauth_tokens, config, secrets)
+
+    return {
+        "CUSTOM_TWILIO": twilio(TwilioNumbersProvider),
+        "CUSTOM_TWILIO_MESSAGING_SERVICE": twilio(TwilioMessagingServiceProvider),
+        "CUSTOM_TWILIO_VERIFY": twilio(TwilioVerifyProvider),
+        "CUSTOM_SYNIVERSE": syniverse(SyniverseNumbersProvider),
+        "CUSTOM_SYNIVERSE_CHANNELS": syniverse(SyniverseChannelsProvider),
+        "CUSTOM_PROVIDER": custom,
+    }

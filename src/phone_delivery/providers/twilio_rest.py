@@ -7,32 +7,71 @@ aiohttp; these endpoints are a handful of Basic-auth GETs and form POSTs, so htt
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.errors import ProviderUnavailable
+from phone_delivery.providers.http_errors import exchange, json_or_raise
 
 DISPLAY_NAME = "Twilio"
 PAGE_SIZE = 100
 MAX_PAGES = 1000
 
 
+@dataclass(frozen=True)
+class TwilioBases:
+    """Base URLs of Twilio's three API hosts (real hosts in production, the sandbox in tests)."""
+
+    api: str
+    messaging: str
+    verify: str
+
+
 class TwilioRestClient:
     """Calls Twilio as one account. Never puts the auth token in an error or log."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, *, api_base: str, messaging_base: str, account_sid: str, auth_token: str
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, bases: TwilioBases, *, account_sid: str, auth_token: str) -> None:
         self._http = http
-        self._api_base = api_base
-        self._messaging_base = messaging_base
+        self._bases = bases
         self._account_sid = account_sid
         self._auth = httpx.BasicAuth(account_sid, auth_token)
 
     async def list_messaging_services(self) -> list[dict[str, Any]]:
-        return [item async for item in self._walk_v1(self._messaging_base, "/v1/Services", "services")]
+        return [item async for item in self._walk_v1(self._bases.messaging, "/v1/Services", "services")]
+
+    async def list_incoming_numbers(self) -> list[dict[str, Any]]:
+        path = f"/2010-04-01/Accounts/{self._account_sid}/IncomingPhoneNumbers.json"
+        return [item async for item in self._walk_2010(path, "incoming_phone_numbers")]
+
+    async def list_short_codes(self) -> list[dict[str, Any]]:
+        path = f"/2010-04-01/Accounts/{self._account_sid}/SMS/ShortCodes.json"
+        return [item async for item in self._walk_2010(path, "short_codes")]
+
+    async def fetch_verify_service(self, service_sid: str) -> dict[str, Any]:
+        return await self._get(f"{self._bases.verify}/v2/Services/{service_sid}")
+
+    async def list_verify_templates(self) -> list[dict[str, Any]]:
+        return [item async for item in self._walk_v1(self._bases.verify, "/v2/Templates", "templates")]
+
+    async def _walk_2010(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
+        """The 2010 API's paging: the list at top level, ``next_page_uri`` relative to the API host."""
+        url: str | None = f"{self._bases.api}{path}?PageSize={PAGE_SIZE}"
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            payload = await self._get(url)
+            items = payload.get(key)
+            if not isinstance(items, list):
+                raise ProviderUnavailable(DISPLAY_NAME, "Twilio returned an unexpected list response.")
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+            next_uri = payload.get("next_page_uri")
+            url = f"{self._bases.api}{next_uri}" if isinstance(next_uri, str) and next_uri.startswith("/") else None
+        raise ProviderUnavailable(DISPLAY_NAME, f"Twilio listed more than {MAX_PAGES} pages; giving up.")
 
     async def _walk_v1(self, base: str, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
         """Follow ``meta.next_page_url`` over every page, always against our configured base."""
@@ -53,15 +92,10 @@ class TwilioRestClient:
         raise ProviderUnavailable(DISPLAY_NAME, f"Twilio listed more than {MAX_PAGES} pages; giving up.")
 
     async def _get(self, url: str) -> dict[str, Any]:
-        try:
-            response = await self._http.get(url, auth=self._auth, headers={"Accept": "application/json"})
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(
-                DISPLAY_NAME, "Twilio did not answer in time.", extra={"timed_out": True}
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(DISPLAY_NAME, f"Twilio could not be reached ({type(exc).__name__}).") from exc
-        return _decode(response)
+        response = await exchange(
+            DISPLAY_NAME, self._http.get(url, auth=self._auth, headers={"Accept": "application/json"})
+        )
+        return json_or_raise(DISPLAY_NAME, response, "code", "message")
 
 
 def _rebase(base: str, url: str) -> str:
@@ -72,26 +106,3 @@ def _rebase(base: str, url: str) -> str:
     if base_path and path.startswith(base_path + "/"):
         path = path[len(base_path) :]
     return f"{base}{path}" + (f"?{parts.query}" if parts.query else "")
-
-
-def _decode(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if 200 <= response.status_code < 300:
-        if not isinstance(body, dict):
-            raise ProviderUnavailable(DISPLAY_NAME, "Twilio returned a response that is not JSON.")
-        return body
-    code = body.get("code") if isinstance(body, dict) else None
-    message = body.get("message") if isinstance(body, dict) else None
-    text = f"Twilio error {code}: {message}" if code else f"Twilio answered HTTP {response.status_code}."
-    if response.status_code == 429 or response.status_code >= 500:
-        raise ProviderUnavailable(
-            DISPLAY_NAME,
-            text,
-            status=response.status_code,
-            provider_code=code,
-            extra={"retry_after": response.headers.get("Retry-After")},
-        )
-    raise ProviderRejected(DISPLAY_NAME, text, status=response.status_code, provider_code=code)

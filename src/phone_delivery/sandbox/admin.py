@@ -33,7 +33,31 @@ def account_json(account: Account) -> dict[str, Any]:
         "authToken": account.auth_token,  # sandbox credentials only: the admin API is a test fixture
         "friendlyName": account.friendly_name,
         "messagingServices": [{"sid": s.sid, "friendlyName": s.friendly_name} for s in account.messaging_services],
+        "numbers": [
+            {"sid": n.sid, "phoneNumber": n.phone_number, "sms": n.sms, "voice": n.voice} for n in account.numbers
+        ],
+        "shortCodes": [{"sid": c.sid, "shortCode": c.short_code} for c in account.short_codes],
+        "verifyServices": [{"sid": v.sid, "friendlyName": v.friendly_name} for v in account.verify_services],
+        "verifyTemplates": [
+            {"sid": t.sid, "friendlyName": t.friendly_name, "channels": t.channels} for t in account.verify_templates
+        ],
     }
+
+
+def seed_account(state: SandboxState, account: Account, body: dict[str, Any]) -> None:
+    """Adds what a create-account body lists (also used by dev mode)."""
+    for name in body.get("messagingServices", []) or []:
+        state.add_messaging_service(account.sid, str(name))
+    for number in body.get("numbers", []) or []:
+        state.add_number(
+            account.sid, str(number["phoneNumber"]), bool(number.get("sms", True)), bool(number.get("voice", True))
+        )
+    for code in body.get("shortCodes", []) or []:
+        state.add_short_code(account.sid, str(code))
+    for service in body.get("verifyServices", []) or []:
+        state.add_verify_service(account.sid, str(service))
+    for template in body.get("verifyTemplates", []) or []:
+        state.add_verify_template(account.sid, str(template["friendlyName"]), list(template.get("channels", ["sms"])))
 
 
 def admin_routes(state: SandboxState) -> list[Route]:
@@ -45,8 +69,10 @@ def admin_routes(state: SandboxState) -> list[Route]:
         if sid is not None and (not isinstance(sid, str) or not sid.startswith("AC") or len(sid) != 34):
             return _error(400, "accountSid must be AC followed by 32 hex characters")
         account = state.add_account(sid, token if isinstance(token, str) else None, str(body.get("friendlyName", "")))
-        for name in body.get("messagingServices", []) or []:
-            state.add_messaging_service(account.sid, str(name))
+        try:
+            seed_account(state, account, body)
+        except (KeyError, TypeError, AttributeError):
+            return _error(400, "numbers need phoneNumber; verifyTemplates need friendlyName")
         return JSONResponse(account_json(account), status_code=201)
 
     async def get_account(request: Request) -> Response:
@@ -67,6 +93,68 @@ def admin_routes(state: SandboxState) -> list[Route]:
         sid, mg = request.path_params["sid"], request.path_params["mg"]
         if sid not in state.accounts or not state.remove_messaging_service(sid, mg):
             return _error(404, "no such messaging service")
+        return Response(status_code=204)
+
+    async def remove_number(request: Request) -> Response:
+        account = state.accounts.get(request.path_params["sid"])
+        if account is None:
+            return _error(404, "no such account")
+        before = len(account.numbers)
+        account.numbers = [n for n in account.numbers if n.phone_number != request.path_params["number"]]
+        return Response(status_code=204) if len(account.numbers) != before else _error(404, "no such number")
+
+    async def add_syniverse(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        try:
+            account = state.add_syniverse_account(
+                body.get("authToken"), list(body.get("senderIds", [])), list(body.get("channels", []))
+            )
+        except (KeyError, TypeError):
+            return _error(400, "senderIds need address; channels need name")
+        return JSONResponse(
+            {"authToken": account.token, "senderIds": account.sender_ids, "channels": account.channels},
+            status_code=201,
+        )
+
+    async def syniverse_messages(request: Request) -> Response:
+        account = state.syniverse.get(request.path_params["token"])
+        if account is None:
+            return _error(404, "no such Syniverse account")
+        return JSONResponse({"messageRequests": account.message_requests})
+
+    async def add_oauth_client(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        client = state.add_oauth_client(
+            body.get("clientId"), body.get("clientSecret"), int(body.get("expiresIn", 3600))
+        )
+        return JSONResponse(
+            {"clientId": client.client_id, "clientSecret": client.client_secret, "expiresIn": client.expires_in},
+            status_code=201,
+        )
+
+    async def gateway_requests(_: Request) -> Response:
+        return JSONResponse(
+            {
+                "requests": [
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "query": r.query,
+                        "headers": r.headers,
+                        "body": r.body,
+                        "at": r.at,
+                    }
+                    for r in list(state.gateway_requests)
+                ]
+            }
+        )
+
+    async def clear_gateway(_: Request) -> Response:
+        state.gateway_requests.clear()
         return Response(status_code=204)
 
     async def add_fault(request: Request) -> Response:
@@ -104,6 +192,12 @@ def admin_routes(state: SandboxState) -> list[Route]:
         Route("/accounts/{sid}", get_account, methods=["GET"]),
         Route("/accounts/{sid}/messaging-services", add_service, methods=["POST"]),
         Route("/accounts/{sid}/messaging-services/{mg}", remove_service, methods=["DELETE"]),
+        Route("/accounts/{sid}/numbers/{number}", remove_number, methods=["DELETE"]),
+        Route("/syniverse/accounts", add_syniverse, methods=["POST"]),
+        Route("/syniverse/accounts/{token}/message-requests", syniverse_messages, methods=["GET"]),
+        Route("/oauth/clients", add_oauth_client, methods=["POST"]),
+        Route("/gateway/requests", gateway_requests, methods=["GET"]),
+        Route("/gateway/requests", clear_gateway, methods=["DELETE"]),
         Route("/faults", add_fault, methods=["POST"]),
         Route("/faults", clear_faults, methods=["DELETE"]),
         Route("/requests", list_requests, methods=["GET"]),

@@ -8,19 +8,24 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from phone_delivery.sandbox.admin import admin_routes
+from phone_delivery.sandbox.gateway import gateway_routes
 from phone_delivery.sandbox.state import SandboxState
-from phone_delivery.sandbox.twilio_api import messaging_routes, twilio_error
+from phone_delivery.sandbox.syniverse_api import syniverse_routes
+from phone_delivery.sandbox.twilio_api import api_routes, messaging_routes, twilio_error, verify_routes
 
 TWILIO_API_PREFIX = "/twilio-api"
 TWILIO_MESSAGING_PREFIX = "/twilio-messaging"
 TWILIO_VERIFY_PREFIX = "/twilio-verify"
+SYNIVERSE_PREFIX = "/syniverse"
 
 
-def twilio_base_urls(sandbox_base: str) -> dict[str, str]:
+def provider_base_urls(sandbox_base: str) -> dict[str, str]:
+    """The settings that point every provider at this sandbox."""
     return {
         "twilio_api_base_url": sandbox_base + TWILIO_API_PREFIX,
         "twilio_messaging_base_url": sandbox_base + TWILIO_MESSAGING_PREFIX,
         "twilio_verify_base_url": sandbox_base + TWILIO_VERIFY_PREFIX,
+        "syniverse_base_url": sandbox_base + SYNIVERSE_PREFIX,
     }
 
 
@@ -31,7 +36,9 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
             {
                 "sandbox": "phone-delivery",
                 "admin": base + "/_admin",
-                **{k.removesuffix("_url"): v for k, v in twilio_base_urls(base).items()},
+                **{k.removesuffix("_url"): v for k, v in provider_base_urls(base).items()},
+                "oauthTokenUrl": base + "/oauth/token",
+                "gateway": base + "/gateway/",
             }
         )
 
@@ -43,6 +50,10 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
             Route("/", index, methods=["GET"]),
             Mount("/_admin", routes=admin_routes(state)),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
+            Mount(TWILIO_API_PREFIX, routes=api_routes(state)),
+            Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state)),
+            Mount(SYNIVERSE_PREFIX, routes=syniverse_routes(state)),
+            *gateway_routes(state),
         ],
         exception_handlers={404: not_found},
     )

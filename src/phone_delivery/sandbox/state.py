@@ -27,11 +27,72 @@ class MessagingService:
 
 
 @dataclass
+class IncomingNumber:
+    sid: str
+    phone_number: str
+    sms: bool
+    voice: bool
+    date_created: str = field(default_factory=iso_now)
+
+
+@dataclass
+class ShortCode:
+    sid: str
+    short_code: str
+
+
+@dataclass
+class VerifyService:
+    sid: str
+    friendly_name: str
+
+
+@dataclass
+class VerifyTemplate:
+    sid: str
+    friendly_name: str
+    channels: list[str]
+
+
+@dataclass
 class Account:
     sid: str
     auth_token: str = field(repr=False)
     friendly_name: str
     messaging_services: list[MessagingService] = field(default_factory=list)
+    numbers: list[IncomingNumber] = field(default_factory=list)
+    short_codes: list[ShortCode] = field(default_factory=list)
+    verify_services: list[VerifyService] = field(default_factory=list)
+    verify_templates: list[VerifyTemplate] = field(default_factory=list)
+
+
+@dataclass
+class SyniverseAccount:
+    """A Syniverse application: its access token, sender ids and channels."""
+
+    token: str = field(repr=False)
+    sender_ids: list[dict[str, Any]] = field(default_factory=list)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+    message_requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class OAuthClient:
+    client_id: str
+    client_secret: str = field(repr=False)
+    expires_in: int = 3600
+
+
+@dataclass
+class GatewayRequest:
+    """Everything a custom provider sent to the generic gateway, exactly as received."""
+
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: str
+    at: float
 
 
 @dataclass
@@ -65,6 +126,10 @@ class SandboxState:
         self.accounts: dict[str, Account] = {}
         self.faults: list[Fault] = []
         self.requests: list[ReceivedRequest] = []
+        self.syniverse: dict[str, SyniverseAccount] = {}
+        self.oauth_clients: dict[str, OAuthClient] = {}
+        self.oauth_tokens: dict[str, str] = {}
+        self.gateway_requests: list[GatewayRequest] = []
 
     def add_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str = "") -> Account:
         with self._lock:
@@ -81,6 +146,81 @@ class SandboxState:
             service = MessagingService(sid=sid or new_sid("MG"), account_sid=account_sid, friendly_name=friendly_name)
             self.accounts[account_sid].messaging_services.append(service)
             return service
+
+    def add_number(self, account_sid: str, phone_number: str, sms: bool = True, voice: bool = True) -> IncomingNumber:
+        with self._lock:
+            number = IncomingNumber(new_sid("PN"), phone_number, sms, voice)
+            self.accounts[account_sid].numbers.append(number)
+            return number
+
+    def add_short_code(self, account_sid: str, short_code: str) -> ShortCode:
+        with self._lock:
+            code = ShortCode(new_sid("SC"), short_code)
+            self.accounts[account_sid].short_codes.append(code)
+            return code
+
+    def add_verify_service(self, account_sid: str, friendly_name: str, sid: str | None = None) -> VerifyService:
+        with self._lock:
+            service = VerifyService(sid or new_sid("VA"), friendly_name)
+            self.accounts[account_sid].verify_services.append(service)
+            return service
+
+    def add_verify_template(self, account_sid: str, friendly_name: str, channels: list[str]) -> VerifyTemplate:
+        with self._lock:
+            template = VerifyTemplate(new_sid("HJ"), friendly_name, channels)
+            self.accounts[account_sid].verify_templates.append(template)
+            return template
+
+    def add_syniverse_account(
+        self, token: str | None, sender_ids: list[dict[str, Any]], channels: list[dict[str, Any]]
+    ) -> SyniverseAccount:
+        with self._lock:
+            account = SyniverseAccount(token or secrets.token_urlsafe(24))
+            for sender in sender_ids:
+                account.sender_ids.append(
+                    {
+                        "id": secrets.token_hex(8),
+                        "address": sender["address"],
+                        "name": sender.get("name", ""),
+                        "class_id": "COMMERCIAL",
+                        "type_id": sender.get("type", "LONGCODE"),
+                        "state": sender.get("state", "ACTIVE"),
+                        "country": sender.get("country", "US"),
+                        "capabilities": sender.get("capabilities", ["SMS"]),
+                    }
+                )
+            for channel in channels:
+                account.channels.append(
+                    {
+                        "id": secrets.token_hex(8),
+                        "name": channel["name"],
+                        "priority": channel.get("priority", "NORMAL"),
+                        "capabilities": channel.get("capabilities", ["SMS"]),
+                        "created_date": int(time.time() * 1000),
+                    }
+                )
+            self.syniverse[account.token] = account
+            return account
+
+    def add_oauth_client(self, client_id: str | None, client_secret: str | None, expires_in: int) -> OAuthClient:
+        with self._lock:
+            client = OAuthClient(
+                client_id or secrets.token_hex(8), client_secret or secrets.token_urlsafe(24), expires_in
+            )
+            self.oauth_clients[client.client_id] = client
+            return client
+
+    def issue_oauth_token(self, client_id: str) -> str:
+        with self._lock:
+            token = secrets.token_urlsafe(24)
+            self.oauth_tokens[token] = client_id
+            return token
+
+    def record_gateway(self, request: GatewayRequest) -> None:
+        with self._lock:
+            self.gateway_requests.append(request)
+            if len(self.gateway_requests) > 10_000:
+                del self.gateway_requests[:1_000]
 
     def remove_messaging_service(self, account_sid: str, service_sid: str) -> bool:
         with self._lock:
@@ -117,6 +257,10 @@ class SandboxState:
             self.accounts.clear()
             self.faults.clear()
             self.requests.clear()
+            self.syniverse.clear()
+            self.oauth_clients.clear()
+            self.oauth_tokens.clear()
+            self.gateway_requests.clear()
 
     def snapshot_requests(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -7,6 +7,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -167,4 +168,133 @@ def messaging_routes(state: SandboxState) -> list[Route]:
     return [
         Route("/v1/Services", twilio_endpoint(state, list_services), methods=["GET"]),
         Route("/v1/Services/{sid}", twilio_endpoint(state, fetch_service), methods=["GET"]),
+    ]
+
+
+def rfc2822(iso: str) -> str:
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def v2010_page(request: Request, key: str, items: list[dict[str, Any]]) -> Response:
+    """The 2010 API's list shape: the list at top level and relative ``*_uri`` paging fields."""
+    params = _page_params(request)
+    if isinstance(params, JSONResponse):
+        return params
+    size, page = params
+    path = request.url.path[request.url.path.index("/2010-04-01/") :]
+    chunk = items[page * size : (page + 1) * size]
+
+    def uri(index: int) -> str:
+        return f"{path}?PageSize={size}&Page={index}&PageToken=PA{index * size}"
+
+    has_next = (page + 1) * size < len(items)
+    return JSONResponse(
+        {
+            key: chunk,
+            "end": page * size + max(len(chunk) - 1, 0),
+            "first_page_uri": f"{path}?PageSize={size}&Page=0",
+            "next_page_uri": uri(page + 1) if has_next else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_uri": uri(page - 1) if page > 0 else None,
+            "start": page * size,
+            "uri": f"{path}?PageSize={size}&Page={page}",
+        }
+    )
+
+
+def api_routes(state: SandboxState) -> list[Route]:
+    def owner(request: Request, account: Account) -> Response | None:
+        if request.path_params["account"] != account.sid:
+            return twilio_error(401, 20003, "Authenticate")
+        return None
+
+    async def incoming_numbers(request: Request, account: Account) -> Response:
+        refused = owner(request, account)
+        if refused:
+            return refused
+        items = [
+            {
+                "sid": n.sid,
+                "account_sid": account.sid,
+                "phone_number": n.phone_number,
+                "friendly_name": n.phone_number,
+                "status": "in-use",
+                "origin": "twilio",
+                "capabilities": {"voice": n.voice, "sms": n.sms, "mms": False, "fax": False},
+                "date_created": rfc2822(n.date_created),
+                "date_updated": rfc2822(n.date_created),
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers/{n.sid}.json",
+            }
+            for n in account.numbers
+        ]
+        return v2010_page(request, "incoming_phone_numbers", items)
+
+    async def short_codes(request: Request, account: Account) -> Response:
+        refused = owner(request, account)
+        if refused:
+            return refused
+        items = [
+            {
+                "sid": c.sid,
+                "account_sid": account.sid,
+                "short_code": c.short_code,
+                "friendly_name": c.short_code,
+                "api_version": "2010-04-01",
+                "sms_method": "POST",
+                "sms_url": None,
+                "uri": f"/2010-04-01/Accounts/{account.sid}/SMS/ShortCodes/{c.sid}.json",
+            }
+            for c in account.short_codes
+        ]
+        return v2010_page(request, "short_codes", items)
+
+    prefix = "/2010-04-01/Accounts/{account}"
+    return [
+        Route(prefix + "/IncomingPhoneNumbers.json", twilio_endpoint(state, incoming_numbers), methods=["GET"]),
+        Route(prefix + "/SMS/ShortCodes.json", twilio_endpoint(state, short_codes), methods=["GET"]),
+    ]
+
+
+def verify_routes(state: SandboxState) -> list[Route]:
+    async def fetch_service(request: Request, account: Account) -> Response:
+        sid = request.path_params["sid"]
+        for service in account.verify_services:
+            if service.sid == sid:
+                base = str(request.url)
+                return JSONResponse(
+                    {
+                        "sid": service.sid,
+                        "account_sid": account.sid,
+                        "friendly_name": service.friendly_name,
+                        "code_length": 6,
+                        "lookup_enabled": False,
+                        "psd2_enabled": False,
+                        "skip_sms_to_landlines": False,
+                        "dtmf_input_required": True,
+                        "do_not_share_warning_enabled": False,
+                        "custom_code_enabled": False,
+                        "url": base,
+                        "links": {"verifications": f"{base}/Verifications"},
+                    }
+                )
+        return twilio_error(404, 20404, f"The requested resource /Services/{sid} was not found")
+
+    async def list_templates(request: Request, account: Account) -> Response:
+        items = [
+            {
+                "sid": t.sid,
+                "account_sid": account.sid,
+                "friendly_name": t.friendly_name,
+                "channels": t.channels,
+                "translations": {"en": {"text": "Your {{friendly_name}} verification code is: {{code}}"}},
+            }
+            for t in account.verify_templates
+        ]
+        return v1_page(request, "templates", items)
+
+    return [
+        Route("/v2/Services/{sid}", twilio_endpoint(state, fetch_service), methods=["GET"]),
+        Route("/v2/Templates", twilio_endpoint(state, list_templates), methods=["GET"]),
     ]

@@ -1,0 +1,99 @@
+"""Syniverse Communication Gateway: sender ids (``CUSTOM_SYNIVERSE``) and channels
+(``CUSTOM_SYNIVERSE_CHANNELS``). Bearer token auth; offset-paged ``{"list": [...], "total": N}``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from phone_delivery.domain.errors import ProviderUnavailable
+from phone_delivery.domain.ports import AccountInventory, ChannelInfo, NumberInfo
+from phone_delivery.providers.http_errors import exchange, json_or_raise
+
+DISPLAY_NAME = "Syniverse"
+API_PATH = "/scg-external-api/api/v1"
+PAGE_LIMIT = 100
+MAX_PAGES = 200
+SENDER_TYPES = {
+    "LONGCODE": "PHONE_NUMBER",
+    "LONG_CODE": "PHONE_NUMBER",
+    "TOLLFREE": "TOLL_FREE",
+    "TOLL_FREE": "TOLL_FREE",
+    "SHORTCODE": "SHORT_CODE",
+    "SHORT_CODE": "SHORT_CODE",
+}
+
+
+class SyniverseClient:
+    def __init__(self, http: httpx.AsyncClient, base: str, token: str) -> None:
+        self._http = http
+        self._base = base + API_PATH
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    async def walk(self, path: str, params: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
+        offset = 0
+        for _ in range(MAX_PAGES):
+            query = {**(params or {}), "offset": str(offset), "limit": str(PAGE_LIMIT)}
+            response = await exchange(
+                DISPLAY_NAME, self._http.get(f"{self._base}{path}", params=query, headers=self._headers)
+            )
+            body = json_or_raise(DISPLAY_NAME, response, "error_code", "error_description")
+            items, total = body.get("list"), body.get("total")
+            if not isinstance(items, list):
+                raise ProviderUnavailable(DISPLAY_NAME, "Syniverse returned an unexpected list response.")
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+            offset += len(items)
+            if not items or not isinstance(total, int) or offset >= total:
+                return
+        raise ProviderUnavailable(DISPLAY_NAME, f"Syniverse listed more than {MAX_PAGES} pages; giving up.")
+
+
+def _capabilities(values: Any) -> tuple[str, ...]:
+    present = {str(v).upper() for v in values} if isinstance(values, list) else set()
+    return tuple(c for c in ("SMS", "VOICE") if c in present)
+
+
+def _created(value: Any) -> str | None:
+    if isinstance(value, int):
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value % 1000:03d}Z"
+    return None
+
+
+class _SyniverseProvider:
+    display_name = DISPLAY_NAME
+
+    def __init__(self, http: httpx.AsyncClient, base: str, config: Mapping[str, Any], secrets: Mapping[str, str]):
+        self._client = SyniverseClient(http, base, secrets["authToken"])
+
+
+class SyniverseNumbersProvider(_SyniverseProvider):
+    async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
+        numbers = []
+        async for sender in self._client.walk("/messaging/sender_ids", {"state": "ACTIVE"}):
+            kind = SENDER_TYPES.get(str(sender.get("type_id", "")).upper())
+            address = sender.get("address")
+            if kind and isinstance(address, str) and str(sender.get("state", "ACTIVE")).upper() == "ACTIVE":
+                numbers.append(NumberInfo(address, kind, _capabilities(sender.get("capabilities"))))
+        return AccountInventory(numbers=numbers)
+
+
+class SyniverseChannelsProvider(_SyniverseProvider):
+    async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
+        channels = [
+            ChannelInfo(
+                id=str(c["id"]),
+                name=str(c.get("name") or ""),
+                priority=str(c.get("priority") or "NORMAL"),
+                capabilities=_capabilities(c.get("capabilities")),
+                created_at=_created(c.get("created_date")),
+            )
+            async for c in self._client.walk("/messaging/channels")
+            if c.get("id") is not None
+        ]
+        return AccountInventory(channels=channels)
