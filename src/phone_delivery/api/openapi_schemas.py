@@ -39,15 +39,84 @@ _MESSAGING_SERVICE = {
     },
 }
 
+_NUMBER = {
+    "type": "object",
+    "required": ["number", "type"],
+    "properties": {
+        "number": {"type": "string"},
+        "type": {"type": "string", "enum": ["PHONE_NUMBER", "TOLL_FREE", "SHORT_CODE"]},
+        "selected": {"type": "boolean"},
+        "available": {"type": "boolean"},
+        "capabilities": {"type": "array", "items": {"type": "string", "enum": ["SMS", "VOICE"]}},
+        "supportedCountries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+    },
+}
+
+_REQUEST = {
+    "type": "object",
+    "required": ["deliveryMethod", "url", "method"],
+    "properties": {
+        "deliveryMethod": {"type": "string", "enum": ["SMS", "VOICE"]},
+        "url": {"type": "string", "format": "uri"},
+        "method": {"type": "string", "enum": ["GET", "POST"]},
+        "body": {"type": "string"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "phoneNumberFormat": {"type": "string", "enum": ["FULL", "NUMBER_ONLY"], "default": "FULL"},
+        "beforeTag": {"type": "string"},
+        "afterTag": {"type": "string"},
+    },
+}
+
+_AUTHENTICATION = {
+    "type": "object",
+    "required": ["method"],
+    "properties": {
+        "method": {"type": "string", "enum": ["BASIC", "BEARER", "OAUTH2", "CUSTOM_HEADER"]},
+        "username": {"type": "string"},
+        "password": {"type": "string", "writeOnly": True},
+        "authToken": {"type": "string", "writeOnly": True},
+        "authUrl": {"type": "string", "format": "uri"},
+        "clientId": {"type": "string"},
+        "clientSecret": {"type": "string", "writeOnly": True},
+        "headerName": {"type": "string"},
+        "headerValue": {"type": "string", "writeOnly": True},
+    },
+}
+
+_CHANNEL = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "selected": {"type": "boolean"},
+        "available": {"type": "boolean"},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "priority": {"type": "string"},
+        "capabilities": {"type": "array", "items": {"type": "string", "enum": ["SMS", "VOICE"]}},
+    },
+}
+
+# One schema for every provider: which fields apply depends on ``provider`` (see the README).
+_FIELDS = {
+    "provider": {"type": "string", "enum": list(ALL_PROVIDERS)},
+    "name": {"type": "string", "minLength": 1, "maxLength": 256},
+    "sid": {"type": "string", "description": "Twilio Account SID (AC + 32 hex)"},
+    "authToken": {"type": "string", "writeOnly": True, "format": "password"},
+    "verifyServiceId": {"type": "string", "pattern": "^VA[0-9a-fA-F]{32}$"},
+    "messagingServices": {"type": "array", "items": _MESSAGING_SERVICE},
+    "numbers": {"type": "array", "items": _NUMBER},
+    "authentication": _AUTHENTICATION,
+    "requests": {"type": "array", "items": _REQUEST},
+    "channels": {"type": "array", "items": _CHANNEL},
+    "deliveryConfigurationsExist": {"type": "boolean"},
+    "smsTopicSubscription": {"type": "object"},
+    "voiceTopicSubscription": {"type": "object"},
+}
+
 _CREATE = {
     "type": "object",
     "required": ["provider"],
-    "properties": {
-        "provider": {"type": "string", "enum": list(ALL_PROVIDERS)},
-        "name": {"type": "string", "minLength": 1, "maxLength": 256},
-        "sid": {"type": "string", "pattern": "^AC[0-9a-fA-F]{32}$", "description": "Twilio Account SID"},
-        "authToken": {"type": "string", "writeOnly": True, "format": "password"},
-    },
+    "properties": _FIELDS,
     "example": {
         "name": "Twilio Messaging Services sender",
         "sid": "AC00000000000000000000000000000000",
@@ -57,12 +126,9 @@ _CREATE = {
 }
 
 _REPLACE = {
-    **_CREATE,
-    "properties": {
-        **_CREATE["properties"],  # type: ignore[dict-item]
-        "id": {"type": "string", "format": "uuid"},
-        "messagingServices": {"type": "array", "items": _MESSAGING_SERVICE},
-    },
+    "type": "object",
+    "required": ["provider"],
+    "properties": {**_FIELDS, "id": {"type": "string", "format": "uuid"}},
 }
 
 _SENDER = {
@@ -71,12 +137,10 @@ _SENDER = {
         "_links": {"type": "object"},
         "id": {"type": "string", "format": "uuid"},
         "environment": {"type": "object", "properties": {"id": {"type": "string"}}},
-        "name": {"type": "string"},
         "createdAt": {"type": "string", "format": "date-time"},
         "updatedAt": {"type": "string", "format": "date-time"},
-        "provider": {"type": "string", "enum": list(ALL_PROVIDERS)},
-        "sid": {"type": "string"},
-        "messagingServices": {"type": "array", "items": _MESSAGING_SERVICE},
+        **{k: v for k, v in _FIELDS.items() if k != "authToken"},
+        "_embedded": {"type": "object", "description": "twilioVerifyTemplates with ?expand=twilioverifytemplates"},
     },
 }
 

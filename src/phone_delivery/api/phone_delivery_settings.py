@@ -18,6 +18,7 @@ from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import Forbidden, NotFound
 from phone_delivery.domain.models import Principal
+from phone_delivery.domain.ports import EXPAND_VERIFY_TEMPLATES
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.senders_repo import SenderRepository
 
@@ -59,7 +60,29 @@ def _public(sender: Any) -> dict[str, Any]:
     }
 
 
-@router.get(PATH, operation_id="readAllPhoneDeliverySettings", responses=error_responses())
+def wants_templates(request: Request) -> bool:
+    values = ",".join(request.query_params.getlist("expand")).lower().split(",")
+    return EXPAND_VERIFY_TEMPLATES in (v.strip() for v in values)
+
+
+async def with_templates(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """``?expand=twilioverifytemplates``: embed a Verify sender's templates, read live from Twilio."""
+    if body["provider"] == "CUSTOM_TWILIO_VERIFY" and wants_templates(request):
+        templates = await services(request).senders.verify_templates(body["environment"]["id"], body["id"])
+        body["_embedded"] = {
+            "twilioVerifyTemplates": [
+                {"id": t.sid, "name": t.name, "channels": list(t.channels)} for t in templates or []
+            ]
+        }
+    return body
+
+
+@router.get(
+    PATH,
+    operation_id="readAllPhoneDeliverySettings",
+    responses=error_responses(),
+    description="`?expand=twilioverifytemplates` embeds each Verify sender's templates.",
+)
 async def read_all(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
@@ -67,13 +90,14 @@ async def read_all(request: Request, envID: str, _: Principal = Depends(environm
         if not rows and not await EnvironmentRepository(conn).exists(envID):
             raise NotFound("The environment was not found.")
     base = base_url(request)
+    items = [await with_templates(request, sender_json(base, r)) for r in rows]
     return JsonResponse(
         {
             "_links": {
                 "self": {"href": f"{environment_href(base, envID)}/notificationsSettings/phoneDeliverySettings"},
                 "environment": {"href": environment_href(base, envID)},
             },
-            "_embedded": {"phoneDeliverySettings": [sender_json(base, r) for r in rows]},
+            "_embedded": {"phoneDeliverySettings": items},
             "count": len(rows),
             "size": len(rows),
         }
@@ -108,7 +132,7 @@ async def read_one_response(request: Request) -> Response:
             row = await SenderRepository(conn, svc.cipher).get_public(env_id, sender_id)
     if row is None:
         raise NotFound("The phone delivery settings were not found.")
-    return JsonResponse(sender_json(base_url(request), row))
+    return JsonResponse(await with_templates(request, sender_json(base_url(request), row)))
 
 
 # Served in front of FastAPI by ``api/fast_path.py`` (see ``hot_routes``); this declaration
@@ -117,6 +141,7 @@ async def read_one_response(request: Request) -> Response:
     PATH + "/{phoneDeliverySettingsID}",
     operation_id="readOnePhoneDeliverySettings",
     responses={200: SENDER_RESPONSE, **error_responses()},
+    description="`?expand=twilioverifytemplates` embeds a Verify sender's templates (read live from Twilio).",
 )
 async def read_one(
     request: Request, envID: str, phoneDeliverySettingsID: str, _: Principal = Depends(environment_admin)
