@@ -44,6 +44,8 @@ def address_problem(address: str) -> str | None:
         return "is a link-local address"
     if ip.is_private:
         return "is a private address"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return "is not a unicast public address"
     if not ip.is_global:
         return "is not a public address"
     return None
