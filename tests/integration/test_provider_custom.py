@@ -297,3 +297,31 @@ def test_plain_http_needs_the_allow_list(admin_api: Api, env: str, sandbox: Sand
     )
     allowed = post(admin_api, env, custom_body(gateway(sandbox)))  # the sandbox is on the test allow-list
     assert allowed.status_code == 201, allowed.text
+
+
+def test_one_template_per_method_pair_and_valid_header_names(admin_api: Api, env: str) -> None:
+    twice = custom_body(
+        PUBLIC,
+        requests=[
+            {"deliveryMethod": "SMS", "method": "GET", "url": PUBLIC + "/?t=${to}&m=${message}"},
+            {"deliveryMethod": "SMS", "method": "GET", "url": PUBLIC + "/b?t=${to}&m=${message}"},
+        ],
+    )
+    detail(assert_pingone_error(post(admin_api, env, twice), 400, "INVALID_DATA"), "INVALID_VALUE", "requests[1]")
+    bad_header = custom_body(
+        PUBLIC, authentication={"method": "CUSTOM_HEADER", "headerName": "X Key", "headerValue": "v"}
+    )
+    detail(
+        assert_pingone_error(post(admin_api, env, bad_header), 400, "INVALID_DATA"),
+        "INVALID_VALUE",
+        "authentication.headerName",
+    )
+
+
+def test_custom_provider_names_are_unique(admin_api: Api, env: str) -> None:
+    assert post(admin_api, env, custom_body(PUBLIC)).status_code == 201
+    detail(
+        assert_pingone_error(post(admin_api, env, custom_body(PUBLIC)), 400, "INVALID_DATA"),
+        "UNIQUENESS_VIOLATION",
+        "name",
+    )

@@ -154,3 +154,14 @@ def test_channels_put_requires(admin_api: Api, env: str, syniverse: dict[str, An
     del body[field]
     response = admin_api.put(admin_api.senders_path(env, sender["id"]), json=body)
     detail(assert_pingone_error(response, 400, "INVALID_DATA"), "REQUIRED_VALUE", field)
+
+
+def test_account_without_usable_sender_id_or_channel(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
+    empty = sandbox.http.post(
+        "/_admin/syniverse/accounts", json={"senderIds": [{"address": "ACME", "type": "ALPHANUMERIC"}], "channels": []}
+    ).json()
+    for provider in ("CUSTOM_SYNIVERSE", "CUSTOM_SYNIVERSE_CHANNELS"):
+        response = admin_api.post(
+            admin_api.senders_path(env), json={"provider": provider, "authToken": empty["authToken"]}
+        )
+        detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "authToken")

@@ -136,3 +136,45 @@ def test_keys_rotate_reencrypts_and_service_still_reads(tmp_path, sandbox) -> No
         body = {**sender, "authToken": account["authToken"], "name": "after rotation"}
         response = api.put(api.senders_path(env, sender["id"]), json=body)  # decrypts the stored token
         assert response.status_code == 200, response.text
+
+
+def test_every_provider_secret_is_write_only_and_encrypted(stack: Stack, admin_api: Api, env: str, sandbox) -> None:  # type: ignore[no-untyped-def]
+    marks = {name: f"{name}-{os.urandom(6).hex()}" for name in ("password", "bearer", "header", "client", "syni")}
+    client = sandbox.http.post("/_admin/oauth/clients", json={"clientSecret": marks["client"]}).json()
+    seeded = sandbox.http.post(
+        "/_admin/syniverse/accounts", json={"authToken": marks["syni"], "senderIds": [{"address": "+15005550200"}]}
+    ).json()
+    gateway = f"{sandbox.base}/gateway/sms"
+    request = [{"deliveryMethod": "SMS", "method": "GET", "url": gateway + "?t=${to}&m=${message}"}]
+    bodies = [
+        {"authentication": {"method": "BASIC", "username": "u", "password": marks["password"]}},
+        {"authentication": {"method": "BEARER", "authToken": marks["bearer"]}},
+        {"authentication": {"method": "CUSTOM_HEADER", "headerName": "X-Key", "headerValue": marks["header"]}},
+        {
+            "authentication": {
+                "method": "OAUTH2",
+                "authUrl": f"{sandbox.base}/oauth/token",
+                "clientId": client["clientId"],
+                "clientSecret": marks["client"],
+            }
+        },
+    ]
+    texts = []
+    for index, extra in enumerate(bodies):
+        response = admin_api.post(
+            admin_api.senders_path(env),
+            json={"provider": "CUSTOM_PROVIDER", "name": f"custom {index}", "requests": request, **extra},
+        )
+        assert response.status_code == 201, response.text
+        texts.append(response.text)
+    assert seeded["authToken"] == marks["syni"]
+    created = admin_api.post(
+        admin_api.senders_path(env), json={"provider": "CUSTOM_SYNIVERSE", "authToken": marks["syni"]}
+    )
+    assert created.status_code == 201, created.text
+    texts += [created.text, admin_api.get(admin_api.senders_path(env)).text]
+    dump = asyncio.run(_dump_all_tables(stack.database_url))
+    logs = captured_logs()
+    for mark in marks.values():
+        for seen in [*texts, dump, logs]:
+            assert mark not in seen
