@@ -53,6 +53,7 @@ async def build_services(settings: Settings, sandbox: SandboxState | None = None
         database, cipher, audience=settings.token_audience, lifetime=settings.token_lifetime_seconds
     )
     http = build_http_client(settings.provider_timeout_seconds)
+    url_guard = AddressGuard(settings.allowed_hosts)
     providers = build_registry(
         ProviderContext(
             http=http,
@@ -63,13 +64,14 @@ async def build_services(settings: Settings, sandbox: SandboxState | None = None
             ),
             syniverse_base=settings.syniverse_base_url,
             oauth_tokens=OAuthTokenCache(),
+            url_guard=url_guard,
         )
     )
     senders = SenderService(
         SqlSenderTransactions(database, cipher),
         providers,
         settings.max_senders_per_environment,
-        AddressGuard(settings.allowed_hosts),
+        url_guard,
     )
     return Services(
         settings=settings,

@@ -55,6 +55,26 @@ class AccountInventory:
     verify_templates: list[VerifyTemplateInfo] | None = None
 
 
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One delivery attempt's input. ``message`` and ``otp`` are never logged."""
+
+    notification_id: str
+    delivery_method: str  # SMS or VOICE
+    to: str  # E.164
+    country: str | None  # ISO alpha-2 of ``to``
+    message: str
+    otp: str | None = None
+    locale: str | None = None
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str | None
+    detail: str = ""  # the provider's own status or reply, for test sends
+
+
 class SenderProvider(Protocol):
     """The one interface every vendor implements.
 
@@ -69,6 +89,11 @@ class SenderProvider(Protocol):
 
         ``expand`` asks for optional extras (``twilioverifytemplates``).
         """
+        ...
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Hand one message to the provider. A ``ProviderRejected`` whose ``extra["kind"]`` is
+        ``"recipient"`` means the recipient can never be reached this way (no failover)."""
         ...
 
 

@@ -6,6 +6,7 @@ URL, client id and a hash of the secret, so a changed secret never reuses an old
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from collections.abc import Mapping
@@ -14,8 +15,10 @@ from typing import Any
 
 import httpx
 
+from phone_delivery.domain.custom_templates import render
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
-from phone_delivery.domain.ports import AccountInventory
+from phone_delivery.domain.ports import AccountInventory, OutboundMessage, SendResult, UrlGuard
+from phone_delivery.domain.routing import pick_number_custom
 from phone_delivery.providers.http_errors import exchange, json_or_raise
 
 DISPLAY_NAME = "The custom provider"
@@ -72,12 +75,68 @@ class CustomHttpProvider:
     display_name = DISPLAY_NAME
 
     def __init__(
-        self, http: httpx.AsyncClient, tokens: OAuthTokenCache, config: Mapping[str, Any], secrets: Mapping[str, str]
+        self,
+        http: httpx.AsyncClient,
+        tokens: OAuthTokenCache,
+        guard: UrlGuard,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, str],
     ) -> None:
         self._http = http
         self._tokens = tokens
+        self._guard = guard
+        self._config = config
         self._auth = dict(config["authentication"])
         self._secrets = secrets
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        templates = [
+            r for r in self._config.get("requests") or [] if r.get("deliveryMethod") == message.delivery_method
+        ]
+        if not templates:
+            raise ProviderRejected(
+                DISPLAY_NAME, f"No {message.delivery_method} request template.", extra={"kind": "sender"}
+            )
+        from_number = pick_number_custom(self._config.get("numbers") or [], message.delivery_method, message.country)
+        request = render(templates[0], message, from_number)
+        problem = await self._guard.problem(request.url)  # again at send time: DNS may have changed
+        if problem is not None:
+            raise ProviderRejected(DISPLAY_NAME, problem, extra={"kind": "sender"})
+        headers = {**request.headers, **await self._auth_headers()}
+        response = await exchange(
+            DISPLAY_NAME,
+            self._http.request(
+                request.method,
+                request.url,
+                headers=headers,
+                content=request.body.encode() if request.body is not None else None,
+            ),
+        )
+        if 200 <= response.status_code < 300:
+            return SendResult(_message_id(response), f"HTTP {response.status_code}: {response.text[:200]}")
+        text = f"The custom provider answered HTTP {response.status_code}: {response.text[:200]}"
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ProviderUnavailable(
+                DISPLAY_NAME,
+                text,
+                status=response.status_code,
+                extra={"retry_after": response.headers.get("Retry-After")},
+            )
+        raise ProviderRejected(DISPLAY_NAME, text, status=response.status_code, extra={"kind": "sender"})
+
+    async def _auth_headers(self) -> dict[str, str]:
+        method = self._auth["method"]
+        if method == "BASIC":
+            credentials = f"{self._auth['username']}:{self._secrets['password']}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+        if method == "BEARER":
+            return {"Authorization": f"Bearer {self._secrets['authToken']}"}
+        if method == "OAUTH2":
+            token = await self._tokens.token(
+                self._http, str(self._auth["authUrl"]), str(self._auth["clientId"]), self._secrets["clientSecret"]
+            )
+            return {"Authorization": f"Bearer {token}"}
+        return {str(self._auth["headerName"]): self._secrets["headerValue"]}
 
     async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
         """Nothing to list; with OAUTH2 the credentials are proven by fetching a token."""
@@ -90,3 +149,15 @@ class CustomHttpProvider:
                 fresh=True,
             )
         return AccountInventory()
+
+
+def _message_id(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        for key in ("id", "messageId", "message_id", "sid"):
+            if isinstance(body.get(key), str | int):
+                return str(body[key])
+    return None

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from phone_delivery.domain.ports import ProviderFactory, SenderProvider
+from phone_delivery.domain.ports import ProviderFactory, SenderProvider, UrlGuard
 from phone_delivery.providers.custom_http import CustomHttpProvider, OAuthTokenCache
 from phone_delivery.providers.syniverse import SyniverseChannelsProvider, SyniverseNumbersProvider
 from phone_delivery.providers.twilio_accounts import (
@@ -27,6 +27,7 @@ class ProviderContext:
     twilio: TwilioBases
     syniverse_base: str
     oauth_tokens: OAuthTokenCache
+    url_guard: UrlGuard
 
 
 def build_registry(ctx: ProviderContext) -> dict[str, ProviderFactory]:
@@ -45,7 +46,7 @@ def build_registry(ctx: ProviderContext) -> dict[str, ProviderFactory]:
         return build
 
     def custom(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
-        return CustomHttpProvider(ctx.http, ctx.oauth_tokens, config, secrets)
+        return CustomHttpProvider(ctx.http, ctx.oauth_tokens, ctx.url_guard, config, secrets)
 
     return {
         "CUSTOM_TWILIO": twilio(TwilioNumbersProvider),

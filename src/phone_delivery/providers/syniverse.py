@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
-from phone_delivery.domain.errors import ProviderUnavailable
-from phone_delivery.domain.ports import AccountInventory, ChannelInfo, NumberInfo
+from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.ports import AccountInventory, ChannelInfo, NumberInfo, OutboundMessage, SendResult
+from phone_delivery.domain.routing import pick_number
 from phone_delivery.providers.http_errors import exchange, json_or_raise
 
 DISPLAY_NAME = "Syniverse"
@@ -27,11 +28,32 @@ SENDER_TYPES = {
 }
 
 
+# Syniverse errors meaning the recipient is unreachable (no retry, no failover).
+RECIPIENT_ERRORS = frozenset({"SCG_ERROR_40024", "40024"})
+
+
 class SyniverseClient:
     def __init__(self, http: httpx.AsyncClient, base: str, token: str) -> None:
         self._http = http
         self._base = base + API_PATH
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    async def send(self, sender: str, to: str, body: str) -> str:
+        response = await exchange(
+            DISPLAY_NAME,
+            self._http.post(
+                f"{self._base}/messaging/message_requests",
+                headers=self._headers,
+                json={"from": sender, "to": [to], "body": body},
+            ),
+        )
+        try:
+            created = json_or_raise(DISPLAY_NAME, response, "error_code", "error_description")
+        except ProviderRejected as exc:
+            if str(exc.provider_code) in RECIPIENT_ERRORS:
+                exc.extra["kind"] = "recipient"
+            raise
+        return str(created.get("id") or "")
 
     async def walk(self, path: str, params: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
         offset = 0
@@ -70,6 +92,11 @@ class _SyniverseProvider:
 
     def __init__(self, http: httpx.AsyncClient, base: str, config: Mapping[str, Any], secrets: Mapping[str, str]):
         self._client = SyniverseClient(http, base, secrets["authToken"])
+        self._config = config
+
+    @staticmethod
+    def _unable(message: str) -> ProviderRejected:
+        return ProviderRejected(DISPLAY_NAME, message, extra={"kind": "sender"})
 
 
 class SyniverseNumbersProvider(_SyniverseProvider):
@@ -81,6 +108,14 @@ class SyniverseNumbersProvider(_SyniverseProvider):
             if kind and isinstance(address, str) and str(sender.get("state", "ACTIVE")).upper() == "ACTIVE":
                 numbers.append(NumberInfo(address, kind, _capabilities(sender.get("capabilities"))))
         return AccountInventory(numbers=numbers)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if message.delivery_method != "SMS":
+            raise self._unable("The Syniverse sender sends SMS only.")
+        sender = pick_number(self._config.get("numbers") or [], "SMS", message.country)
+        if sender is None:
+            raise self._unable(f"No selected sender id can send SMS to {message.country or 'this'} recipients.")
+        return SendResult(await self._client.send(sender, message.to, message.message), "ACCEPTED")
 
 
 class SyniverseChannelsProvider(_SyniverseProvider):
@@ -97,3 +132,15 @@ class SyniverseChannelsProvider(_SyniverseProvider):
             if c.get("id") is not None
         ]
         return AccountInventory(channels=channels)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        channels = [
+            c
+            for c in self._config.get("channels") or []
+            if c.get("selected") and message.delivery_method in (c.get("capabilities") or [])
+        ]
+        if not channels:
+            raise self._unable(f"No selected Syniverse channel can send {message.delivery_method}.")
+        return SendResult(
+            await self._client.send(f"channel:{channels[0]['id']}", message.to, message.message), "ACCEPTED"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +15,11 @@ from phone_delivery.domain.ports import (
     AccountInventory,
     MessagingServiceInfo,
     NumberInfo,
+    OutboundMessage,
+    SendResult,
     VerifyTemplateInfo,
 )
+from phone_delivery.domain.routing import pick_number
 from phone_delivery.providers.twilio_rest import DISPLAY_NAME, TwilioBases, TwilioRestClient
 
 
@@ -34,6 +38,17 @@ def capabilities(flags: Any) -> tuple[str, ...]:
     return tuple(name for name, key in (("SMS", "sms"), ("VOICE", "voice")) if flags.get(key) is True)
 
 
+def sender_failure(message: str) -> ProviderRejected:
+    """This sender cannot send this message (nothing selected, no capability): try the next one."""
+    return ProviderRejected(DISPLAY_NAME, message, extra={"kind": "sender"})
+
+
+def twiml_say(message: str, locale: str | None) -> str:
+    language = (locale or "en-US").replace("_", "-")
+    text = html.escape(message, quote=True)
+    return f'<Response><Say language="{html.escape(language, quote=True)}">{text}</Say></Response>'
+
+
 class _TwilioProvider:
     display_name = DISPLAY_NAME
 
@@ -42,6 +57,20 @@ class _TwilioProvider:
     ) -> None:
         self._client = TwilioRestClient(http, bases, account_sid=str(config["sid"]), auth_token=secrets["authToken"])
         self._config = config
+
+    async def _sms(self, message: OutboundMessage, sender: dict[str, str]) -> SendResult:
+        form = {"To": message.to, "Body": message.message, **sender}
+        if message.status_callback:
+            form["StatusCallback"] = message.status_callback
+        created = await self._client.create_message(form)
+        return SendResult(str(created.get("sid") or ""), str(created.get("status") or ""))
+
+    async def _call(self, message: OutboundMessage, from_number: str) -> SendResult:
+        form = {"To": message.to, "From": from_number, "Twiml": twiml_say(message.message, message.locale)}
+        if message.status_callback:
+            form["StatusCallback"] = message.status_callback
+        created = await self._client.create_call(form)
+        return SendResult(str(created.get("sid") or ""), str(created.get("status") or ""))
 
 
 class TwilioNumbersProvider(_TwilioProvider):
@@ -58,6 +87,18 @@ class TwilioNumbersProvider(_TwilioProvider):
         ]
         return AccountInventory(numbers=numbers)
 
+    async def send(self, message: OutboundMessage) -> SendResult:
+        numbers = self._config.get("numbers") or []
+        from_number = pick_number(numbers, message.delivery_method, message.country)
+        if from_number is None:
+            raise sender_failure(
+                f"No selected, available number can send {message.delivery_method} to {message.country or 'this'} "
+                "recipients."
+            )
+        if message.delivery_method == "VOICE":
+            return await self._call(message, from_number)
+        return await self._sms(message, {"From": from_number})
+
 
 class TwilioMessagingServiceProvider(_TwilioProvider):
     async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
@@ -69,6 +110,14 @@ class TwilioMessagingServiceProvider(_TwilioProvider):
                 if isinstance(s.get("sid"), str)
             ]
         )
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        selected = [s for s in self._config.get("messagingServices") or [] if s.get("selected")]
+        if not selected:
+            raise sender_failure("No Messaging Service is selected on this sender.")
+        if message.delivery_method != "SMS":
+            raise sender_failure("A Messaging Service sender sends SMS only.")
+        return await self._sms(message, {"MessagingServiceSid": str(selected[0]["messagingServiceId"])})
 
 
 class TwilioVerifyProvider(_TwilioProvider):
@@ -93,3 +142,41 @@ class TwilioVerifyProvider(_TwilioProvider):
                 if isinstance(t.get("sid"), str)
             ]
         return AccountInventory(verify_service_name=str(service.get("friendly_name") or ""), verify_templates=templates)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """A Verification: Twilio writes and sends the text; our OTP goes as CustomCode when there is one."""
+        form = {"To": message.to, "Channel": "call" if message.delivery_method == "VOICE" else "sms"}
+        if message.locale:
+            form["Locale"] = message.locale.split("-")[0].split("_")[0]
+        if message.otp:
+            form["CustomCode"] = message.otp
+        created = await self._client.create_verification(str(self._config["verifyServiceId"]), form)
+        return SendResult(str(created.get("sid") or ""), str(created.get("status") or ""))
+
+
+class PlatformTwilioProvider(_TwilioProvider):
+    """``PINGONE_TWILIO``: the operator's own Twilio account (a Messaging Service or a from-number)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        bases: TwilioBases,
+        account_sid: str,
+        auth_token: str,
+        messaging_service_sid: str | None,
+        from_number: str | None,
+    ) -> None:
+        super().__init__(http, bases, {"sid": account_sid}, {"authToken": auth_token})
+        self._service = messaging_service_sid
+        self._from = from_number
+
+    async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
+        return AccountInventory()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if message.delivery_method == "VOICE":
+            if not self._from:
+                raise sender_failure("PINGONE_TWILIO has no from-number for voice calls.")
+            return await self._call(message, self._from)
+        sender = {"MessagingServiceSid": self._service} if self._service else {"From": str(self._from)}
+        return await self._sms(message, sender)

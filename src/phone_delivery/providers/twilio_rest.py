@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from phone_delivery.domain.errors import ProviderUnavailable
+from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.providers.http_errors import exchange, json_or_raise
 
 DISPLAY_NAME = "Twilio"
+# Twilio errors that mean this recipient cannot be reached at all: no retry, no failover.
+RECIPIENT_ERRORS = frozenset({21211, 21214, 21217, 21401, 21421, 21610, 21614, 60205})
 PAGE_SIZE = 100
 MAX_PAGES = 1000
 
@@ -55,6 +57,26 @@ class TwilioRestClient:
 
     async def list_verify_templates(self) -> list[dict[str, Any]]:
         return [item async for item in self._walk_v1(self._bases.verify, "/v2/Templates", "templates")]
+
+    async def create_message(self, form: dict[str, str]) -> dict[str, Any]:
+        return await self._post(f"{self._bases.api}/2010-04-01/Accounts/{self._account_sid}/Messages.json", form)
+
+    async def create_call(self, form: dict[str, str]) -> dict[str, Any]:
+        return await self._post(f"{self._bases.api}/2010-04-01/Accounts/{self._account_sid}/Calls.json", form)
+
+    async def create_verification(self, service_sid: str, form: dict[str, str]) -> dict[str, Any]:
+        return await self._post(f"{self._bases.verify}/v2/Services/{service_sid}/Verifications", form)
+
+    async def _post(self, url: str, form: dict[str, str]) -> dict[str, Any]:
+        response = await exchange(
+            DISPLAY_NAME, self._http.post(url, data=form, auth=self._auth, headers={"Accept": "application/json"})
+        )
+        try:
+            return json_or_raise(DISPLAY_NAME, response, "code", "message")
+        except ProviderRejected as exc:
+            if exc.provider_code in RECIPIENT_ERRORS:
+                exc.extra["kind"] = "recipient"
+            raise
 
     async def _walk_2010(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
         """The 2010 API's paging: the list at top level, ``next_page_uri`` relative to the API host."""

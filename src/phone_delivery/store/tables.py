@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -111,4 +112,70 @@ activities = Table(
     Column("description", Text, nullable=False),
     Column("recorded_at", BigInteger, nullable=False),
     Index("ix_activities_environment_recorded", "environment_id", "recorded_at"),
+)
+
+notification_settings = Table(
+    "notification_settings",
+    metadata,
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(36), nullable=False),
+    Column("delivery_mode", String(16), nullable=False),
+    Column("sms_providers_fallback_chain", JSON, nullable=False),
+    Column("whitelist", JSON, nullable=False),
+    Column("from_address", JSON, nullable=True),
+    Column("reply_to", JSON, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# The outbox: a notification is written here in the transaction that accepts it; workers claim
+# due rows with a lease.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("delivery_method", String(8), nullable=False),
+    Column("to_number", String(32), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("locale", String(35), nullable=True),
+    Column("user_id", String(128), nullable=True),
+    # message text and OTP, encrypted like every other secret
+    Column("content_ciphertext", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("chain", JSON, nullable=False),
+    Column("chain_position", Integer, nullable=False),
+    Column("tries_at_position", Integer, nullable=False),
+    Column("sender_id", String(36), nullable=True),
+    Column("provider", String(64), nullable=True),
+    Column("provider_message_id", String(128), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("next_attempt_at", BigInteger, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", BigInteger, nullable=True),
+    Column("test_sender_id", String(36), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("environment_id", "idempotency_key", name="uq_notifications_environment_idempotency_key"),
+    Index("ix_notifications_due", "next_attempt_at"),
+    Index("ix_notifications_environment_created", "environment_id", "created_at"),
+)
+
+attempts = Table(
+    "notification_attempts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("notification_id", String(36), ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", String(64), nullable=True),
+    Column("provider", String(64), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("provider_message_id", String(128), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("worker", String(64), nullable=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Index("ix_notification_attempts_notification_id", "notification_id"),
 )
