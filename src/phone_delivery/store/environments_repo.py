@@ -9,7 +9,16 @@ from sqlalchemy import delete, func, select, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
 from phone_delivery.store.database import Conn
-from phone_delivery.store.tables import activities, applications, environments, role_assignments, senders
+from phone_delivery.store.tables import (
+    activities,
+    applications,
+    attempts,
+    environments,
+    notification_settings,
+    notifications,
+    role_assignments,
+    senders,
+)
 
 
 def _environment(row: object) -> Environment:
@@ -102,6 +111,12 @@ class EnvironmentRepository:
             delete(role_assignments).where(role_assignments.c.scope_environment_id == environment_id)
         )
         await self.conn.execute(delete(applications).where(applications.c.environment_id == environment_id))
+        notification_ids = select(notifications.c.id).where(notifications.c.environment_id == environment_id)
+        await self.conn.execute(delete(attempts).where(attempts.c.notification_id.in_(notification_ids)))
+        await self.conn.execute(delete(notifications).where(notifications.c.environment_id == environment_id))
+        await self.conn.execute(
+            delete(notification_settings).where(notification_settings.c.environment_id == environment_id)
+        )
         await self.conn.execute(delete(senders).where(senders.c.environment_id == environment_id))
         await self.conn.execute(delete(activities).where(activities.c.environment_id == environment_id))
         await self.conn.execute(delete(environments).where(environments.c.id == environment_id))
