@@ -21,7 +21,7 @@ from phone_delivery.logging_setup import configure_logging
 from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.settings import Settings
-from tests.support import Api, Credentials, LiveServer, SandboxAdmin, bootstrap, settings_for
+from tests.support import Api, Credentials, LiveServer, SandboxAdmin, bootstrap, free_port, settings_for
 
 POSTGRES_ADMIN_URL = os.environ.get("PHONE_DELIVERY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 LOG_STREAM = io.StringIO()
@@ -91,6 +91,10 @@ class Stack:
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def platform_account(self) -> str:
+        return str(self.settings.platform_twilio_account_sid)
+
     def api(self, creds: Credentials | None = None) -> Api:
         return Api(self.url, creds or self.admin)
 
@@ -111,9 +115,23 @@ def stack(
         url = pg.url
     else:
         url = f"sqlite+aiosqlite:///{data_dir / 'phone-delivery.db'}"
-    settings = settings_for(data_dir, url, sandbox)
+    platform = sandbox.http.post(
+        "/_admin/accounts",
+        json={"messagingServices": ["Platform service"], "numbers": [{"phoneNumber": "+15005550100"}]},
+    ).json()
+    port = free_port()
+    settings = settings_for(
+        data_dir,
+        url,
+        sandbox,
+        public_base_url=f"http://127.0.0.1:{port}",
+        platform_twilio_account_sid=platform["accountSid"],
+        platform_twilio_auth_token=platform["authToken"],
+        platform_twilio_messaging_service_sid=platform["messagingServices"][0]["sid"],
+        platform_twilio_from_number="+15005550100",
+    )
     admin = bootstrap(settings)
-    server = LiveServer(create_app(settings)).start()
+    server = LiveServer(create_app(settings), port=port).start()
     try:
         yield Stack(backend, settings, server, admin, url, pg)
     finally:

@@ -21,11 +21,11 @@ NOT_AUTHORIZED_PREFIX = "The actor attempting to perform the request is not auth
 class LiveServer:
     """Serves an ASGI app over real HTTP on 127.0.0.1 from a background thread."""
 
-    def __init__(self, app: Any) -> None:
-        # Port 0 lets uvicorn bind (and set TCP_NODELAY on accepted sockets, which a pre-bound
+    def __init__(self, app: Any, port: int = 0) -> None:
+        # uvicorn binds itself (and sets TCP_NODELAY on accepted sockets, which a pre-bound
         # socket does not get: that costs 40 ms per request through delayed ACKs).
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", loop="asyncio"
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", loop="asyncio"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -161,14 +161,43 @@ def detail(body: dict[str, Any], code: str, target: str | None) -> dict[str, Any
     raise AssertionError(f"no detail {code}/{target} in {body}")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extra: Any) -> Settings:
+    """Test settings: every provider at the sandbox, short timeouts and retry delays."""
+    defaults: dict[str, Any] = {
+        "provider_timeout_seconds": 2.0,
+        "retry_base_seconds": 0.02,
+        "retry_max_seconds": 0.1,
+        "worker_poll_seconds": 0.05,
+    }
     return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        provider_timeout_seconds=extra.pop("provider_timeout_seconds", 2.0),
-        **sandbox.provider_settings(),
-        **extra,
+        data_dir=data_dir, database_url=database_url, **sandbox.provider_settings(), **{**defaults, **extra}
     )
+
+
+def wait_final(
+    api: Api,
+    env: str,
+    notification_id: str,
+    statuses: tuple[str, ...] = ("SENT", "DELIVERED", "UNDELIVERED", "FAILED"),
+    seconds: float = 15,
+) -> dict[str, Any]:
+    """Poll a notification until its status is one of ``statuses``."""
+    deadline = time.monotonic() + seconds
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = api.get(f"/v1/environments/{env}/notifications/{notification_id}").json()
+        if body.get("status") in statuses:
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"notification not in {statuses} after {seconds}s: {body}")
 
 
 def sqlite_settings(data_dir: Any, sandbox: SandboxAdmin, **extra: Any) -> Settings:

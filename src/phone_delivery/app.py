@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,17 @@ from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp
 
 from phone_delivery import __version__
-from phone_delivery.api import activities, applications, auth, environments, health, phone_delivery_settings
+from phone_delivery.api import (
+    activities,
+    applications,
+    auth,
+    callbacks,
+    environments,
+    health,
+    notification_settings,
+    notifications,
+    phone_delivery_settings,
+)
 from phone_delivery.api.errors import install_error_handlers
 from phone_delivery.api.fast_path import FastPathApp
 from phone_delivery.api.observability import HttpMetrics, ObservabilityMiddleware
@@ -25,13 +36,19 @@ SANDBOX_MOUNT = "/sandbox"
 def create_app(settings: Settings, sandbox: SandboxState | None = None) -> ASGIApp:
     """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode)."""
 
+    registry = CollectorRegistry()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = await build_services(settings, sandbox)
+        services = app.state.services = await build_services(settings, sandbox, registry)
+        worker = asyncio.create_task(services.worker.run()) if settings.worker_enabled else None
         try:
             yield
         finally:
-            await app.state.services.close()
+            if worker is not None:
+                services.worker.stop()
+                await worker
+            await services.close()
 
     app = FastAPI(
         title="phone-delivery",
@@ -42,10 +59,19 @@ def create_app(settings: Settings, sandbox: SandboxState | None = None) -> ASGIA
         docs_url="/docs",
         redoc_url=None,
     )
-    registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_error_handlers(app)
-    for module in (auth, environments, applications, phone_delivery_settings, activities, health):
+    for module in (
+        auth,
+        environments,
+        applications,
+        phone_delivery_settings,
+        notification_settings,
+        notifications,
+        activities,
+        callbacks,
+        health,
+    ):
         app.include_router(module.router)
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
 import sys
 import time
@@ -96,14 +97,54 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     # Custom providers may call the sandbox's gateway and OAuth2 endpoint, on this very host.
     allowed = ",".join([*base.allowed_hosts, f"{public_host}:{chosen_port}"])
     settings = base.model_copy(
-        update={**sandbox_urls, **explicit, "port": chosen_port, "dev_mode": True, "allowed_private_hosts": allowed}
+        update={
+            **sandbox_urls,
+            **explicit,
+            "port": chosen_port,
+            "dev_mode": True,
+            "allowed_private_hosts": allowed,
+            "public_base_url": api_base,
+        }
     )
     sandbox = SandboxState()
     _echo("preparing dev mode: migrating the database and seeding the sandbox ...")
     data = asyncio.run(prepare(settings, api_base, sandbox))
+    if not settings.platform_twilio_account_sid:
+        # PINGONE_TWILIO in dev mode: the sandbox account, its first Messaging Service, its voice number.
+        settings = settings.model_copy(
+            update={
+                "platform_twilio_account_sid": data["twilio"]["accountSid"],
+                "platform_twilio_auth_token": data["twilio"]["authToken"],
+                "platform_twilio_messaging_service_sid": data["twilio"]["messagingServices"][0]["sid"],
+                "platform_twilio_from_number": "+15005550006",
+            }
+        )
     typer.echo(banner(data, credentials_path(settings)))
     _echo(f"ready in {time.perf_counter() - started:.2f}s; listening on {api_base}")
     _run(settings, create_app(settings, sandbox))
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run the delivery worker alone (no HTTP server): any number can share one PostgreSQL database."""
+    from phone_delivery.logging_setup import configure_logging
+    from phone_delivery.runtime import build_services
+
+    settings = _settings(data_dir=data_dir)
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        services = await build_services(settings)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, services.worker.stop)
+        try:
+            await services.worker.run()
+        finally:
+            await services.close()
+
+    _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
+    asyncio.run(run())
 
 
 @app.command()

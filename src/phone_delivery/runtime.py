@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from prometheus_client import CollectorRegistry
 
+from phone_delivery.delivery.senders import SenderResolver
+from phone_delivery.delivery.service import NotificationService
 from phone_delivery.domain.ports import ProviderFactory
 from phone_delivery.domain.senders import SenderService
 from phone_delivery.providers.address_guard import AddressGuard
@@ -21,6 +24,7 @@ from phone_delivery.store.crypto import SecretCipher, load_keyring
 from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
 from phone_delivery.store.sender_store import SqlSenderTransactions
+from phone_delivery.worker.delivery_worker import DeliveryWorker, WorkerMetrics
 
 
 @dataclass
@@ -33,6 +37,8 @@ class Services:
     http: httpx.AsyncClient
     providers: dict[str, ProviderFactory]
     senders: SenderService
+    notifications: NotificationService
+    worker: DeliveryWorker
     sandbox: SandboxState | None
 
     async def close(self) -> None:
@@ -44,7 +50,9 @@ def open_cipher(settings: Settings) -> SecretCipher:
     return SecretCipher(load_keyring(settings.secret_keys, settings.key_file))
 
 
-async def build_services(settings: Settings, sandbox: SandboxState | None = None) -> Services:
+async def build_services(
+    settings: Settings, sandbox: SandboxState | None = None, registry: CollectorRegistry | None = None
+) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     cipher = open_cipher(settings)
     database = Database(settings.resolved_database_url)
@@ -73,7 +81,14 @@ async def build_services(settings: Settings, sandbox: SandboxState | None = None
         settings.max_senders_per_environment,
         url_guard,
     )
+    resolver = SenderResolver(database, cipher, providers, http, settings)
+    worker = DeliveryWorker(
+        database, cipher, resolver, settings, WorkerMetrics(registry or CollectorRegistry()), settings.public_base_url
+    )
+    notifications = NotificationService(database, cipher, resolver, worker.wake)
     return Services(
+        notifications=notifications,
+        worker=worker,
         settings=settings,
         database=database,
         cipher=cipher,

@@ -61,6 +61,21 @@ class Settings(BaseSettings):
         default="https://api.pingone.com",
         description="The 'aud' claim of issued access tokens; the API accepts no other.",
     )
+    worker_enabled: bool = Field(default=True, description="Run the delivery worker inside serve/dev.")
+    worker_concurrency: int = Field(default=32, ge=1, le=1000, description="Notifications sent at once per worker.")
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="Idle wait between claims.")
+    lease_seconds: float = Field(default=60, ge=5, le=3600, description="How long a claimed notification is leased.")
+    retry_base_seconds: float = Field(default=1.0, ge=0.001, le=60, description="First retry delay (doubles).")
+    retry_max_seconds: float = Field(default=30.0, ge=0.001, le=3600, description="Largest retry delay.")
+    tries_per_sender: int = Field(default=3, ge=1, le=20, description="Tries at one sender before the next.")
+    platform_twilio_account_sid: str | None = Field(default=None, description="PINGONE_TWILIO: Account SID.")
+    platform_twilio_auth_token: str | None = Field(default=None, repr=False, description="PINGONE_TWILIO: token.")
+    platform_twilio_messaging_service_sid: str | None = Field(
+        default=None, description="PINGONE_TWILIO: Messaging Service for SMS."
+    )
+    platform_twilio_from_number: str | None = Field(
+        default=None, description="PINGONE_TWILIO: from-number (SMS without a service, and voice)."
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: str = Field(default="json", description="'json' (one object per line) or 'console'.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted request body.")

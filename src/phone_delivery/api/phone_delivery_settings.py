@@ -183,3 +183,20 @@ async def delete(
         raise NotFound("The phone delivery settings were not found.")
     await services(request).senders.delete(actor, envID, phoneDeliverySettingsID)
     return Response(status_code=204)
+
+
+@router.post(PATH + "/{phoneDeliverySettingsID}/test", responses=error_responses(400, 401, 403, 404, 415))
+async def send_test_message(
+    request: Request, envID: str, phoneDeliverySettingsID: str, _: Principal = Depends(environment_admin)
+) -> Response:
+    """Send one message through this sender only, now, bypassing the chain (our extension). Answers with
+    the provider's own result or error text."""
+    svc = services(request)
+    body = await read_json_object(request, svc.settings.max_body_bytes)
+    body.setdefault("message", "phone-delivery test message")
+    if not is_uuid(phoneDeliverySettingsID):
+        raise NotFound("The phone delivery settings were not found.")
+    async with svc.database.read() as conn:
+        if await SenderRepository(conn, svc.cipher).get_public(envID, phoneDeliverySettingsID) is None:
+            raise NotFound("The phone delivery settings were not found.")
+    return JsonResponse(await svc.notifications.test_send(envID, phoneDeliverySettingsID, body))

@@ -44,6 +44,7 @@ class SenderStore(Protocol):
     async def replace(self, sender: Sender) -> None: ...
     async def delete(self, environment_id: str, sender_id: str) -> bool: ...
     async def record(self, activity: Activity) -> None: ...
+    async def fallback_chain(self, environment_id: str) -> list[str]: ...
 
 
 class SenderTransactions(Protocol):
@@ -172,7 +173,23 @@ class SenderService:
         now = now_ms()
         async with self._tx.write() as store:
             existing = await store.get(environment_id, sender_id)
-            if existing is None or not await store.delete(environment_id, sender_id):
+            if existing is None:
+                raise NotFound("The phone delivery settings were not found.")
+            chain = await store.fallback_chain(environment_id)
+            if sender_id in chain:
+                raise InvalidData(
+                    "The sender is in use and cannot be deleted.",
+                    [
+                        Detail(
+                            "CONSTRAINT_VIOLATION",
+                            f"smsProvidersFallbackChain[{chain.index(sender_id)}] of the environment's "
+                            "notificationsSettings refers to this sender; remove it from the chain first.",
+                            "id",
+                            {"referencedValues": ["notificationsSettings.smsProvidersFallbackChain"]},
+                        )
+                    ],
+                )
+            if not await store.delete(environment_id, sender_id):
                 raise NotFound("The phone delivery settings were not found.")
             await store.record(activity(actor, existing, "DELETED", now))
 

@@ -9,6 +9,8 @@ from starlette.routing import Mount, Route
 
 from phone_delivery.sandbox.admin import admin_routes
 from phone_delivery.sandbox.gateway import gateway_routes
+from phone_delivery.sandbox.inbox import inbox_routes
+from phone_delivery.sandbox.messaging import CallbackSender, messaging_send_routes, verification_routes
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.sandbox.syniverse_api import syniverse_routes
 from phone_delivery.sandbox.twilio_api import api_routes, messaging_routes, twilio_error, verify_routes
@@ -30,6 +32,8 @@ def provider_base_urls(sandbox_base: str) -> dict[str, str]:
 
 
 def create_sandbox_app(state: SandboxState) -> Starlette:
+    callbacks = CallbackSender()
+
     async def index(request: Request) -> JSONResponse:
         base = str(request.url).rstrip("/")
         return JSONResponse(
@@ -39,6 +43,7 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
                 **{k.removesuffix("_url"): v for k, v in provider_base_urls(base).items()},
                 "oauthTokenUrl": base + "/oauth/token",
                 "gateway": base + "/gateway/",
+                "inbox": base + "/inbox",
             }
         )
 
@@ -50,8 +55,9 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
             Route("/", index, methods=["GET"]),
             Mount("/_admin", routes=admin_routes(state)),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
-            Mount(TWILIO_API_PREFIX, routes=api_routes(state)),
-            Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state)),
+            Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
+            Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state) + verification_routes(state)),
+            *inbox_routes(state),
             Mount(SYNIVERSE_PREFIX, routes=syniverse_routes(state)),
             *gateway_routes(state),
         ],

@@ -61,6 +61,19 @@ def gateway_routes(state: SandboxState) -> list[Route]:
             )
         )
         fault = state.take_fault(request.url.path)
+        if fault is None or fault.status is None:
+            state.deliver(
+                {
+                    "id": f"GW{len(state.gateway_requests)}",
+                    "kind": "GATEWAY",
+                    "to": None,
+                    "from": None,
+                    "body": body or request.url.query,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": "accepted",
+                }
+            )
         if fault is not None:
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)

@@ -130,6 +130,7 @@ class SandboxState:
         self.oauth_clients: dict[str, OAuthClient] = {}
         self.oauth_tokens: dict[str, str] = {}
         self.gateway_requests: list[GatewayRequest] = []
+        self.inbox: list[dict[str, Any]] = []
 
     def add_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str = "") -> Account:
         with self._lock:
@@ -216,6 +217,15 @@ class SandboxState:
             self.oauth_tokens[token] = client_id
             return token
 
+    def deliver(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Put what a provider 'delivered' in the inbox (bounded to the newest 50,000)."""
+        with self._lock:
+            entry = {"at": iso_now(), **entry}
+            self.inbox.append(entry)
+            if len(self.inbox) > 50_000:
+                del self.inbox[:5_000]
+            return entry
+
     def record_gateway(self, request: GatewayRequest) -> None:
         with self._lock:
             self.gateway_requests.append(request)
@@ -261,6 +271,7 @@ class SandboxState:
             self.oauth_clients.clear()
             self.oauth_tokens.clear()
             self.gateway_requests.clear()
+            self.inbox.clear()
 
     def snapshot_requests(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -81,6 +81,17 @@ def syniverse_routes(state: SandboxState) -> list[Route]:
             "created_date": int(time.time() * 1000),
         }
         account.message_requests.append(record)
+        for to in body["to"] if isinstance(body["to"], list) else [body["to"]]:
+            state.deliver(
+                {
+                    "id": record["id"],
+                    "kind": "SYNIVERSE",
+                    "to": str(to),
+                    "from": str(body["from"]),
+                    "body": str(body.get("body", "")),
+                    "status": "ACCEPTED",
+                }
+            )
         return JSONResponse({"id": record["id"]})
 
     return [

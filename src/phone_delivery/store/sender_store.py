@@ -10,6 +10,7 @@ from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import EnvironmentRepository
+from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.senders_repo import SenderRepository
 
 
@@ -18,6 +19,7 @@ class SqlSenderStore:
         self._senders = SenderRepository(conn, cipher)
         self._environments = EnvironmentRepository(conn)
         self._activities = ActivityRepository(conn)
+        self._settings = NotificationSettingsRepository(conn)
 
     async def environment_exists(self, environment_id: str, *, lock: bool = False) -> bool:
         return await self._environments.get(environment_id, lock=lock) is not None
@@ -42,6 +44,10 @@ class SqlSenderStore:
 
     async def record(self, activity: Activity) -> None:
         await self._activities.insert(activity)
+
+    async def fallback_chain(self, environment_id: str) -> list[str]:
+        settings = await self._settings.get(environment_id)
+        return list(settings["smsProvidersFallbackChain"]) if settings else []
 
 
 class SqlSenderTransactions:

@@ -1,0 +1,172 @@
+"""``/v1/environments/{envID}/notifications`` (our extension: send SMS and voice, read status)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.engine import RowMapping
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phone_delivery.api.body import read_json_object
+from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.links import base_url, environment_href
+from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.responses import JsonResponse
+from phone_delivery.delivery.service import idempotency_detail
+from phone_delivery.domain.clock import iso_ms
+from phone_delivery.domain.errors import InvalidData, NotFound
+from phone_delivery.domain.models import Principal
+from phone_delivery.domain.notifications import STATUSES
+from phone_delivery.store.environments_repo import EnvironmentRepository
+from phone_delivery.store.notifications_repo import NotificationRepository
+
+router = APIRouter(tags=["Notifications (extension)"])
+PATH = "/v1/environments/{envID}/notifications"
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+SEND_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["deliveryMethod", "to", "message"],
+                    "properties": {
+                        "deliveryMethod": {"type": "string", "enum": ["SMS", "VOICE"]},
+                        "to": {"type": "string", "description": "E.164, e.g. +14155552671"},
+                        "message": {"type": "string", "maxLength": 1600},
+                        "otp": {"type": "string"},
+                        "locale": {"type": "string", "example": "en-US"},
+                        "user": {"type": "object", "properties": {"id": {"type": "string"}}},
+                    },
+                }
+            }
+        },
+    },
+    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}],
+}
+
+
+def notification_json(base: str, row: RowMapping, attempts: list[RowMapping] | None = None) -> dict[str, Any]:
+    env = row["environment_id"]
+    href = f"{environment_href(base, env)}/notifications/{row['id']}"
+    body: dict[str, Any] = {
+        "_links": {"self": {"href": href}, "environment": {"href": environment_href(base, env)}},
+        "id": row["id"],
+        "environment": {"id": env},
+        "deliveryMethod": row["delivery_method"],
+        "to": row["to_number"],
+        "status": row["status"],
+    }
+    if row["locale"]:
+        body["locale"] = row["locale"]
+    if row["user_id"]:
+        body["user"] = {"id": row["user_id"]}
+    if row["provider"]:
+        body["sender"] = {"id": row["sender_id"] or row["provider"], "provider": row["provider"]}
+    if row["provider_message_id"]:
+        body["providerMessageId"] = row["provider_message_id"]
+    if row["error_code"] or row["error_message"]:
+        body["error"] = {"code": row["error_code"], "message": row["error_message"]}
+    body["createdAt"] = iso_ms(row["created_at"])
+    body["updatedAt"] = iso_ms(row["updated_at"])
+    if attempts is not None:
+        body["attempts"] = [
+            {
+                "id": a["id"],
+                "sender": {"id": a["sender_id"]},
+                "provider": a["provider"],
+                "outcome": a["outcome"],
+                **({"providerMessageId": a["provider_message_id"]} if a["provider_message_id"] else {}),
+                **({"errorCode": a["error_code"]} if a["error_code"] else {}),
+                **({"errorMessage": a["error_message"]} if a["error_message"] else {}),
+                "startedAt": iso_ms(a["started_at"]),
+                **({"finishedAt": iso_ms(a["finished_at"])} if a["finished_at"] else {}),
+            }
+            for a in attempts
+        ]
+    return body
+
+
+@router.post(PATH, status_code=202, openapi_extra=SEND_BODY, responses=error_responses(400, 401, 403, 404, 415))
+async def send(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
+    """Queue an SMS or voice message; 202 with the notification (status QUEUED)."""
+    svc = services(request)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidData(details=[idempotency_detail()])
+    body = await read_json_object(request, svc.settings.max_body_bytes)
+    row, created = await svc.notifications.accept(actor, envID, body, key)
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return JsonResponse(notification_json(base_url(request), row), status_code=202, headers=headers)
+
+
+@router.get(PATH + "/{notificationID}", responses=error_responses(401, 403, 404))
+async def read_one(
+    request: Request, envID: str, notificationID: str, _: Principal = Depends(environment_admin)
+) -> Response:
+    if not is_uuid(notificationID):
+        raise NotFound("The notification was not found.")
+    row, attempts = await services(request).notifications.get(envID, notificationID)
+    return JsonResponse(notification_json(base_url(request), row, attempts))
+
+
+def _timestamp(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        raise InvalidData.single("INVALID_PARAMETER", name, f"{name} must be an ISO 8601 timestamp.") from None
+
+
+def _cursor(cursor: str | None) -> tuple[int, str] | None:
+    if cursor is None:
+        return None
+    try:
+        at, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if is_uuid(last):
+            return int(at), last
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.")
+
+
+@router.get(PATH, responses=error_responses(400, 401, 403, 404))
+async def read_all(
+    request: Request,
+    envID: str,
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: str | None = Query(None),
+    status: str | None = Query(None, description="Comma-separated statuses, e.g. SENT,DELIVERED"),
+    since: str | None = Query(None, description="Created at or after (ISO 8601)"),
+    until: str | None = Query(None, description="Created before (ISO 8601)"),
+    _: Principal = Depends(environment_admin),
+) -> Response:
+    statuses = [s.strip().upper() for s in status.split(",")] if status else None
+    if statuses and not set(statuses) <= set(STATUSES):
+        raise InvalidData.single("INVALID_PARAMETER", "status", "Unknown status.", {"allowedValues": list(STATUSES)})
+    svc = services(request)
+    async with svc.database.read() as conn:
+        if not await EnvironmentRepository(conn).exists(envID):
+            raise NotFound("The environment was not found.")
+        rows = await NotificationRepository(conn).page(
+            envID, limit + 1, _cursor(cursor), statuses, _timestamp(since, "since"), _timestamp(until, "until")
+        )
+    base = base_url(request)
+    page, more = rows[:limit], len(rows) > limit
+    links: dict[str, Any] = {"self": {"href": str(request.url)}}
+    if more:
+        last = page[-1]
+        token = base64.urlsafe_b64encode(f"{last['created_at']}:{last['id']}".encode()).decode()
+        links["next"] = {"href": str(request.url.include_query_params(cursor=token, limit=limit))}
+    return JsonResponse(
+        {"_links": links, "_embedded": {"notifications": [notification_json(base, r) for r in page]}, "size": len(page)}
+    )

@@ -1,0 +1,1 @@
+"""Sending: accepting notifications into the outbox, resolving senders, status callbacks."""

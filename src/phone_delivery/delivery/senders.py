@@ -1,0 +1,74 @@
+"""From a chain entry (a phoneDeliverySettings id or ``PINGONE_TWILIO``) to a provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from phone_delivery.domain.errors import ProviderRejected
+from phone_delivery.domain.notifications import PINGONE_TWILIO
+from phone_delivery.domain.ports import ProviderFactory, SenderProvider
+from phone_delivery.providers.twilio_accounts import PlatformTwilioProvider
+from phone_delivery.providers.twilio_rest import TwilioBases
+from phone_delivery.settings import Settings
+from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.database import Database
+from phone_delivery.store.senders_repo import SenderRepository
+
+
+@dataclass(frozen=True)
+class ResolvedSender:
+    provider: SenderProvider
+    provider_name: str  # CUSTOM_TWILIO, ..., or PINGONE_TWILIO
+    twilio_auth_token: str | None  # to check Twilio status callbacks
+
+
+class SenderResolver:
+    def __init__(
+        self,
+        database: Database,
+        cipher: SecretCipher,
+        providers: dict[str, ProviderFactory],
+        http: httpx.AsyncClient,
+        settings: Settings,
+    ) -> None:
+        self._database = database
+        self._cipher = cipher
+        self._providers = providers
+        self._http = http
+        self._settings = settings
+
+    def platform(self) -> ResolvedSender:
+        s = self._settings
+        if (
+            not s.platform_twilio_account_sid
+            or not s.platform_twilio_auth_token
+            or not (s.platform_twilio_messaging_service_sid or s.platform_twilio_from_number)
+        ):
+            raise ProviderRejected(
+                "PINGONE_TWILIO",
+                "PINGONE_TWILIO is not configured on this server (PHONE_DELIVERY_PLATFORM_TWILIO_* settings).",
+                extra={"kind": "sender"},
+            )
+        bases = TwilioBases(s.twilio_api_base_url, s.twilio_messaging_base_url, s.twilio_verify_base_url)
+        provider = PlatformTwilioProvider(
+            self._http,
+            bases,
+            s.platform_twilio_account_sid,
+            s.platform_twilio_auth_token,
+            s.platform_twilio_messaging_service_sid,
+            s.platform_twilio_from_number,
+        )
+        return ResolvedSender(provider, PINGONE_TWILIO, s.platform_twilio_auth_token)
+
+    async def resolve(self, environment_id: str, entry: str) -> ResolvedSender:
+        if entry == PINGONE_TWILIO:
+            return self.platform()
+        async with self._database.read() as conn:
+            sender = await SenderRepository(conn, self._cipher).get(environment_id, entry)
+        if sender is None:
+            raise ProviderRejected("phone-delivery", "The sender was deleted.", extra={"kind": "sender"})
+        provider = self._providers[sender.provider](sender.config, sender.secrets)
+        token = sender.secrets.get("authToken") if sender.provider.startswith("CUSTOM_TWILIO") else None
+        return ResolvedSender(provider, sender.provider, token)

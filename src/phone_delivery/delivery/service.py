@@ -1,0 +1,203 @@
+"""Use cases of notifications: accept into the outbox, read, test-send, and Twilio status callbacks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from phone_delivery.delivery.senders import SenderResolver
+from phone_delivery.delivery.signatures import signature_matches
+from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.errors import Detail, InvalidData, NotFound, ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.models import Activity, Principal
+from phone_delivery.domain.notifications import (
+    DELIVERED,
+    PINGONE_TWILIO,
+    QUEUED,
+    SENT,
+    UNDELIVERED,
+    accept,
+)
+from phone_delivery.domain.ports import OutboundMessage
+from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.database import Database
+from phone_delivery.store.environments_repo import EnvironmentRepository
+from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
+from phone_delivery.store.notifications_repo import NotificationRepository, seal
+
+IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
+DELIVERED_STATES = {"delivered": DELIVERED, "read": DELIVERED, "completed": DELIVERED}
+UNDELIVERED_STATES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
+
+
+def notification_activity(
+    env: str, notification_id: str, verb: str, description: str, actor: Principal | None, at: int
+) -> Activity:
+    return Activity(
+        id=str(uuid.uuid4()),
+        environment_id=env,
+        action_type=f"NOTIFICATION.{verb}",
+        actor_type="CLIENT" if actor else "SYSTEM",
+        actor_id=actor.client_id if actor else None,
+        actor_name=actor.name if actor else "phone-delivery",
+        resource_type="NOTIFICATION",
+        resource_id=notification_id,
+        resource_name=None,
+        description=description,
+        recorded_at=at,
+    )
+
+
+class NotificationService:
+    def __init__(
+        self, database: Database, cipher: SecretCipher, resolver: SenderResolver, wake: Callable[[], None]
+    ) -> None:
+        self._database = database
+        self._cipher = cipher
+        self._resolver = resolver
+        self._wake = wake
+
+    async def accept(
+        self, actor: Principal, env: str, body: dict[str, Any], key: str | None
+    ) -> tuple[RowMapping, bool]:
+        """Validate and write to the outbox in one transaction. With an Idempotency-Key seen in the
+        last 24 hours the original notification is returned (False: nothing new was created)."""
+        request = accept(body)
+        now = now_ms()
+        notification_id = str(uuid.uuid4())
+        try:
+            async with self._database.write() as conn:
+                if not await EnvironmentRepository(conn).exists(env):
+                    raise NotFound("The environment was not found.")
+                repo = NotificationRepository(conn)
+                if key is not None:
+                    existing = await repo.by_idempotency_key(env, key)
+                    if existing is not None and existing["created_at"] > now - IDEMPOTENCY_WINDOW_MS:
+                        if existing["request_hash"] != request.fingerprint:
+                            raise InvalidData.single(
+                                "INVALID_VALUE",
+                                "Idempotency-Key",
+                                "This Idempotency-Key was used with a different request in the last 24 hours.",
+                            )
+                        return existing, False
+                    if existing is not None:
+                        await repo.forget_idempotency_key(env, key)
+                settings = await NotificationSettingsRepository(conn).get(env)
+                chain = (settings or {}).get("smsProvidersFallbackChain") or [PINGONE_TWILIO]
+                await repo.insert(
+                    {
+                        "id": notification_id,
+                        "environment_id": env,
+                        "delivery_method": request.delivery_method,
+                        "to_number": request.to,
+                        "country": request.country,
+                        "locale": request.locale,
+                        "user_id": request.user_id,
+                        "content_ciphertext": seal(self._cipher, request.message, request.otp),
+                        "status": QUEUED,
+                        "chain": chain,
+                        "chain_position": 0,
+                        "tries_at_position": 0,
+                        "idempotency_key": key,
+                        "request_hash": request.fingerprint,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                await ActivityRepository(conn).insert(
+                    notification_activity(
+                        env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now
+                    )
+                )
+                row = await repo.get(env, notification_id)
+        except IntegrityError:
+            # Two requests raced with the same Idempotency-Key: the other one won.
+            async with self._database.read() as conn:
+                row = await NotificationRepository(conn).by_idempotency_key(env, key or "")
+            if row is None:
+                raise
+            return row, False
+        assert row is not None
+        self._wake()
+        return row, True
+
+    async def get(self, env: str, notification_id: str) -> tuple[RowMapping, list[RowMapping]]:
+        async with self._database.read() as conn:
+            repo = NotificationRepository(conn)
+            row = await repo.get(env, notification_id)
+            if row is None:
+                raise NotFound("The notification was not found.")
+            return row, await repo.attempts(notification_id)
+
+    async def test_send(self, env: str, sender_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send through one sender now, bypassing chain and outbox; answer with the provider's result."""
+        request = accept(body)
+        resolved = await self._resolver.resolve(env, sender_id)
+        message = OutboundMessage(
+            notification_id=str(uuid.uuid4()),
+            delivery_method=request.delivery_method,
+            to=request.to,
+            country=request.country,
+            message=request.message,
+            otp=request.otp,
+            locale=request.locale,
+        )
+        try:
+            result = await resolved.provider.send(message)
+        except (ProviderRejected, ProviderUnavailable) as exc:
+            return {
+                "status": "FAILED",
+                "provider": resolved.provider_name,
+                "error": {"code": str(exc.provider_code or exc.status or ""), "message": exc.message},
+            }
+        return {
+            "status": "SENT",
+            "provider": resolved.provider_name,
+            "providerMessageId": result.provider_message_id,
+            "providerResponse": result.detail,
+        }
+
+    async def twilio_callback(
+        self, env: str, notification_id: str, url: str, params: list[tuple[str, str]], signature: str
+    ) -> bool:
+        """Apply a signed Twilio status callback; False when the signature does not match."""
+        async with self._database.read() as conn:
+            row = await NotificationRepository(conn).get(env, notification_id)
+        if row is None or row["provider"] is None or not row["provider"].startswith(("CUSTOM_TWILIO", PINGONE_TWILIO)):
+            return False
+        entry = row["sender_id"] or PINGONE_TWILIO
+        try:
+            resolved = await self._resolver.resolve(env, entry)
+        except ProviderRejected:
+            return False
+        if not resolved.twilio_auth_token or not signature_matches(resolved.twilio_auth_token, url, params, signature):
+            return False
+        values = dict(params)
+        state = (values.get("MessageStatus") or values.get("CallStatus") or "").lower()
+        sid = values.get("MessageSid") or values.get("CallSid") or values.get("SmsSid")
+        if sid and row["provider_message_id"] and sid != row["provider_message_id"]:
+            return True  # a callback for an earlier try: nothing to change
+        new = DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
+        if new is None or row["status"] not in (SENT, DELIVERED, UNDELIVERED) or row["status"] == new:
+            return True
+        now = now_ms()
+        changes: dict[str, Any] = {"status": new, "updated_at": now}
+        if new == UNDELIVERED:
+            changes["error_code"] = values.get("ErrorCode") or None
+            changes["error_message"] = values.get("ErrorMessage") or f"Twilio reported {state}."
+        async with self._database.write() as conn:
+            await NotificationRepository(conn).update(env, notification_id, changes)
+            await ActivityRepository(conn).insert(
+                notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
+            )
+        return True
+
+
+def idempotency_detail() -> Detail:
+    return Detail("INVALID_VALUE", "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key")

@@ -1,0 +1,150 @@
+"""Notifications (our extension): what a send request is, its statuses, and how a try's outcome
+moves it along the sender chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from phone_delivery.domain.errors import InvalidData
+from phone_delivery.domain.validation import parse
+
+QUEUED, SENDING, SENT, DELIVERED, UNDELIVERED, FAILED = (
+    "QUEUED",
+    "SENDING",
+    "SENT",
+    "DELIVERED",
+    "UNDELIVERED",
+    "FAILED",
+)
+STATUSES = (QUEUED, SENDING, SENT, DELIVERED, UNDELIVERED, FAILED)
+OPEN_STATUSES = (QUEUED, SENDING)
+PINGONE_TWILIO = "PINGONE_TWILIO"
+
+# Attempt outcomes
+IN_PROGRESS = "IN_PROGRESS"  # written before the provider is called
+SUCCEEDED = "SENT"
+TRANSIENT = "FAILED_TRANSIENT"  # timeout, connection error, 5xx, 429: retried at the same sender
+SENDER_FAILED = "FAILED_SENDER"  # the sender cannot send this: next sender at once
+RECIPIENT_FAILED = "FAILED_RECIPIENT"  # the recipient cannot be reached: the notification fails
+UNKNOWN = "UNKNOWN"  # the worker died after calling the provider; the message may have gone out
+
+
+class _User(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class SendRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    deliveryMethod: Literal["SMS", "VOICE"]
+    to: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=1600)]
+    otp: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")] | None = None
+    locale: (
+        Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None
+    ) = None
+    user: _User | None = None
+
+
+@dataclass(frozen=True)
+class AcceptedRequest:
+    delivery_method: str
+    to: str  # E.164
+    country: str | None
+    message: str
+    otp: str | None
+    locale: str | None
+    user_id: str | None
+    fingerprint: str  # identifies the request for Idempotency-Key reuse checks
+
+
+def normalise_number(raw: str, target: str = "to") -> tuple[str, str | None]:
+    """E.164 and its ISO country, or ``InvalidData`` on ``target``. Numbers must carry a country code."""
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidData.single(
+            "INVALID_VALUE", target, "Not a phone number in international format (for example +14155552671)."
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidData.single("INVALID_VALUE", target, "The phone number is not valid for its country.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), phonenumbers.region_code_for_number(
+        parsed
+    )
+
+
+def accept(body: dict[str, Any]) -> AcceptedRequest:
+    request = parse(SendRequest, body)
+    to, country = normalise_number(request.to)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                request.deliveryMethod,
+                to,
+                request.message,
+                request.otp,
+                request.locale,
+                request.user.id if request.user else None,
+            ]
+        ).encode()
+    ).hexdigest()
+    return AcceptedRequest(
+        request.deliveryMethod,
+        to,
+        country,
+        request.message,
+        request.otp,
+        request.locale,
+        request.user.id if request.user else None,
+        fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float = 1.0
+    max_seconds: float = 30.0
+    tries_per_sender: int = 3
+
+    def backoff(self, tries: int, retry_after: float | None) -> float:
+        """Capped exponential backoff with full jitter; never sooner than the provider's Retry-After."""
+        ceiling = min(self.max_seconds, self.base_seconds * (2 ** max(tries - 1, 0)))
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, retry_after or 0.0)
+
+
+@dataclass
+class Step:
+    """What to do after a try: ``kind`` is DONE (sent), RETRY, NEXT (next sender) or FAIL."""
+
+    kind: str
+    delay: float = 0.0
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def after_try(
+    outcome: str,
+    tries_here: int,
+    position: int,
+    chain_length: int,
+    policy: RetryPolicy,
+    retry_after: float | None = None,
+) -> Step:
+    if outcome == SUCCEEDED:
+        return Step("DONE")
+    if outcome == RECIPIENT_FAILED:
+        return Step("FAIL", reason="The recipient cannot be reached.")
+    if outcome == TRANSIENT and tries_here < policy.tries_per_sender:
+        return Step("RETRY", delay=policy.backoff(tries_here, retry_after))
+    if position + 1 < chain_length:
+        return Step("NEXT")
+    return Step("FAIL", reason="Every sender in the chain failed.")

@@ -1,0 +1,182 @@
+"""The outbox and its attempts. Every query is scoped by environment, except the worker's claim,
+which works across environments by design and only on rows it leases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import RowMapping
+
+from phone_delivery.domain.notifications import IN_PROGRESS, OPEN_STATUSES, UNKNOWN
+from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.database import Conn
+from phone_delivery.store.tables import attempts, notifications
+
+
+@dataclass(frozen=True)
+class Content:
+    message: str
+    otp: str | None
+
+
+def seal(cipher: SecretCipher, message: str, otp: str | None) -> str:
+    return cipher.encrypt(json.dumps({"message": message, "otp": otp}).encode())
+
+
+def unseal(cipher: SecretCipher, ciphertext: str) -> Content:
+    data = json.loads(cipher.decrypt(ciphertext))
+    return Content(str(data["message"]), data.get("otp"))
+
+
+class NotificationRepository:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        await self.conn.execute(notifications.insert().values(**values))
+
+    async def get(self, environment_id: str, notification_id: str) -> RowMapping | None:
+        row = (
+            await self.conn.execute(
+                select(notifications).where(
+                    notifications.c.environment_id == environment_id, notifications.c.id == notification_id
+                )
+            )
+        ).first()
+        return row._mapping if row else None
+
+    async def by_idempotency_key(self, environment_id: str, key: str) -> RowMapping | None:
+        row = (
+            await self.conn.execute(
+                select(notifications).where(
+                    notifications.c.environment_id == environment_id, notifications.c.idempotency_key == key
+                )
+            )
+        ).first()
+        return row._mapping if row else None
+
+    async def forget_idempotency_key(self, environment_id: str, key: str) -> None:
+        await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.environment_id == environment_id, notifications.c.idempotency_key == key)
+            .values(idempotency_key=None)
+        )
+
+    async def page(
+        self,
+        environment_id: str,
+        limit: int,
+        after: tuple[int, str] | None,
+        statuses: list[str] | None,
+        since: int | None,
+        until: int | None,
+    ) -> list[RowMapping]:
+        query = select(notifications).where(notifications.c.environment_id == environment_id)
+        if statuses:
+            query = query.where(notifications.c.status.in_(statuses))
+        if since is not None:
+            query = query.where(notifications.c.created_at >= since)
+        if until is not None:
+            query = query.where(notifications.c.created_at < until)
+        if after is not None:
+            at, last = after
+            query = query.where(
+                or_(notifications.c.created_at < at, and_(notifications.c.created_at == at, notifications.c.id < last))
+            )
+        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
+        return [r._mapping for r in await self.conn.execute(query)]
+
+    async def attempts(self, notification_id: str) -> list[RowMapping]:
+        query = (
+            select(attempts)
+            .where(attempts.c.notification_id == notification_id)
+            .order_by(attempts.c.started_at, attempts.c.id)
+        )
+        return [r._mapping for r in await self.conn.execute(query)]
+
+    async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[RowMapping]:
+        """Lease up to ``batch`` due notifications. On PostgreSQL concurrent claimers skip each other's
+        locked rows; on SQLite the caller's write transaction is the single writer."""
+        due = (
+            select(notifications.c.id)
+            .where(
+                notifications.c.status.in_(OPEN_STATUSES),
+                notifications.c.next_attempt_at <= now,
+                or_(notifications.c.lease_expires_at.is_(None), notifications.c.lease_expires_at < now),
+            )
+            .order_by(notifications.c.next_attempt_at)
+            .limit(batch)
+        )
+        if skip_locked:
+            due = due.with_for_update(skip_locked=True)
+        ids = [r[0] for r in await self.conn.execute(due)]
+        if not ids:
+            return []
+        await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.id.in_(ids))
+            .values(lease_owner=worker, lease_expires_at=now + lease_ms)
+        )
+        return [r._mapping for r in await self.conn.execute(select(notifications).where(notifications.c.id.in_(ids)))]
+
+    async def mark_lost_attempts(self, notification_id: str, now: int) -> int:
+        """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown."""
+        result = await self.conn.execute(
+            update(attempts)
+            .where(attempts.c.notification_id == notification_id, attempts.c.outcome == IN_PROGRESS)
+            .values(
+                outcome=UNKNOWN,
+                finished_at=now,
+                error_message="The worker stopped after calling the provider; the message may have been sent.",
+            )
+        )
+        return int(result.rowcount or 0)
+
+    async def start_attempt(self, values: dict[str, Any], worker: str, now: int) -> bool:
+        """Record the try before the provider is called; False if this worker no longer holds the lease."""
+        owned = await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.id == values["notification_id"], notifications.c.lease_owner == worker)
+            .values(status="SENDING", updated_at=now)
+        )
+        if not owned.rowcount:
+            return False
+        await self.conn.execute(attempts.insert().values(**values))
+        return True
+
+    async def finish_attempt(self, attempt_id: str, values: dict[str, Any]) -> None:
+        await self.conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(**values))
+
+    async def update_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.id == notification_id, notifications.c.lease_owner == worker)
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def update(self, environment_id: str, notification_id: str, values: dict[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.environment_id == environment_id, notifications.c.id == notification_id)
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def queue_stats(self, now: int) -> tuple[int, int]:
+        """(open notifications, age in ms of the oldest)."""
+        row = (
+            await self.conn.execute(
+                select(func.count(), func.min(notifications.c.created_at)).where(
+                    notifications.c.status.in_(OPEN_STATUSES)
+                )
+            )
+        ).first()
+        if row is None:
+            return 0, 0
+        values: tuple[Any, ...] = tuple(row)
+        count, oldest = values[0], values[1]
+        return int(count or 0), (now - int(oldest)) if oldest else 0

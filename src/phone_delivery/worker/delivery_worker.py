@@ -1,0 +1,336 @@
+"""DeliveryWorker: claims due notifications with a lease and sends each along its sender chain.
+
+Per claimed notification: the claim transaction marks attempts a dead worker left IN_PROGRESS as
+UNKNOWN, then records a new IN_PROGRESS attempt; only then is the provider called; one more
+transaction records the outcome and the next step (sent, retry later, next sender, failed). A worker
+killed at any point loses nothing: the lease expires and another worker continues. A try whose
+outcome is unknown is recorded as UNKNOWN and the message is sent again (at least once, never a
+silent duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.engine import RowMapping
+
+from phone_delivery.delivery.senders import SenderResolver
+from phone_delivery.delivery.service import notification_activity
+from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.notifications import (
+    FAILED,
+    IN_PROGRESS,
+    RECIPIENT_FAILED,
+    SENDER_FAILED,
+    SENT,
+    SUCCEEDED,
+    TRANSIENT,
+    RetryPolicy,
+    after_try,
+)
+from phone_delivery.domain.ports import OutboundMessage
+from phone_delivery.settings import Settings
+from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.database import Database
+from phone_delivery.store.notifications_repo import NotificationRepository, unseal
+
+log = structlog.get_logger(logger_name="phone_delivery.worker")
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.notifications = Counter(
+            "phone_delivery_notifications", "Notifications reaching a status", ["status"], registry=registry
+        )
+        self.attempts = Counter(
+            "phone_delivery_attempts", "Provider attempts", ["provider", "outcome"], registry=registry
+        )
+        self.latency = Histogram(
+            "phone_delivery_provider_latency_seconds",
+            "Provider call latency",
+            ["provider"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.queue_depth = Gauge("phone_delivery_queue_depth", "Notifications waiting to be sent", registry=registry)
+        self.queue_age = Gauge(
+            "phone_delivery_queue_oldest_age_seconds", "Age of the oldest waiting notification", registry=registry
+        )
+
+
+@dataclass
+class Claimed:
+    row: RowMapping
+    attempt_id: str
+    entry: str
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        database: Database,
+        cipher: SecretCipher,
+        resolver: SenderResolver,
+        settings: Settings,
+        metrics: WorkerMetrics,
+        callback_base: str | None,
+    ) -> None:
+        self._database = database
+        self._cipher = cipher
+        self._resolver = resolver
+        self._settings = settings
+        self._metrics = metrics
+        self._callback_base = callback_base
+        self._policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.tries_per_sender)
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker_started", worker=self.name)
+        last_stats = 0.0
+        while not self._stopping:
+            free = self._settings.worker_concurrency - len(self._in_flight)
+            if free <= 0:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            self._wake.clear()  # before claiming, so a wake during the claim is not lost
+            claimed = await self._claim(free)
+            for item in claimed:
+                task = asyncio.create_task(self._deliver(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if time.monotonic() - last_stats > 5:
+                await self._queue_stats()
+                last_stats = time.monotonic()
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.worker_poll_seconds)
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=self._settings.lease_seconds)
+        log.info("worker_stopped", worker=self.name)
+
+    async def run_once(self) -> int:
+        """Claim and deliver what is due now (for tests and the command line); returns how many."""
+        claimed = await self._claim(self._settings.worker_concurrency)
+        await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def _claim(self, batch: int) -> list[Claimed]:
+        now = now_ms()
+        out: list[Claimed] = []
+        try:
+            async with self._database.write() as conn:
+                repo = NotificationRepository(conn)
+                rows = await repo.claim(
+                    self.name,
+                    now,
+                    int(self._settings.lease_seconds * 1000),
+                    batch,
+                    skip_locked=not self._database.sqlite,
+                )
+                for row in rows:
+                    lost = await repo.mark_lost_attempts(row["id"], now)
+                    if lost:
+                        log.warning("attempt_outcome_unknown", notification_id=row["id"], attempts=lost)
+                    chain = list(row["chain"])
+                    entry = chain[row["chain_position"]]
+                    attempt_id = str(uuid.uuid4())
+                    await repo.start_attempt(
+                        {
+                            "id": attempt_id,
+                            "notification_id": row["id"],
+                            "sender_id": entry,
+                            "provider": entry,
+                            "outcome": IN_PROGRESS,
+                            "worker": self.name,
+                            "started_at": now,
+                        },
+                        self.name,
+                        now,
+                    )
+                    out.append(Claimed(row, attempt_id, entry))
+        except Exception:
+            log.exception("claim_failed", worker=self.name)
+            await asyncio.sleep(self._settings.worker_poll_seconds)
+            return []
+        return out
+
+    async def _deliver(self, item: Claimed) -> None:
+        row = item.row
+        env = row["environment_id"]
+        started = time.perf_counter()
+        provider_name = item.entry
+        retry_after: float | None = None
+        result_id: str | None = None
+        error_code: str | None = None
+        error_message: str | None = None
+        try:
+            resolved = await self._resolver.resolve(env, item.entry)
+            provider_name = resolved.provider_name
+            content = unseal(self._cipher, row["content_ciphertext"])
+            callback = (
+                f"{self._callback_base}/callbacks/twilio/{env}/{row['id']}"
+                if self._callback_base and provider_name.startswith(("CUSTOM_TWILIO", "PINGONE_TWILIO"))
+                else None
+            )
+            message = OutboundMessage(
+                notification_id=row["id"],
+                delivery_method=row["delivery_method"],
+                to=row["to_number"],
+                country=row["country"],
+                message=content.message,
+                otp=content.otp,
+                locale=row["locale"],
+                status_callback=callback,
+            )
+            result = await resolved.provider.send(message)
+            outcome, result_id = SUCCEEDED, result.provider_message_id
+        except ProviderUnavailable as exc:
+            outcome, error_code, error_message = TRANSIENT, _code(exc.provider_code, exc.status), exc.message
+            retry_after = _seconds(exc.extra.get("retry_after"))
+        except ProviderRejected as exc:
+            kind = RECIPIENT_FAILED if exc.extra.get("kind") == "recipient" else SENDER_FAILED
+            outcome, error_code, error_message = kind, _code(exc.provider_code, exc.status), exc.message
+        except Exception as exc:
+            log.exception("send_crashed", notification_id=row["id"])
+            outcome, error_code, error_message = TRANSIENT, "INTERNAL", type(exc).__name__
+        elapsed = time.perf_counter() - started
+        self._metrics.attempts.labels(provider_name, outcome).inc()
+        self._metrics.latency.labels(provider_name).observe(elapsed)
+        await self._record(item, provider_name, outcome, result_id, error_code, error_message, retry_after)
+
+    async def _record(
+        self,
+        item: Claimed,
+        provider_name: str,
+        outcome: str,
+        result_id: str | None,
+        error_code: str | None,
+        error_message: str | None,
+        retry_after: float | None,
+    ) -> None:
+        row = item.row
+        now = now_ms()
+        tries = row["tries_at_position"] + 1
+        position = row["chain_position"]
+        step = after_try(outcome, tries, position, len(row["chain"]), self._policy, retry_after)
+        values: dict[str, Any] = {"updated_at": now, "lease_owner": None, "lease_expires_at": None}
+        if step.kind == "DONE":
+            sender_id = None if item.entry == "PINGONE_TWILIO" else item.entry
+            values.update(
+                status=SENT,
+                sender_id=sender_id,
+                provider=provider_name,
+                provider_message_id=result_id,
+                next_attempt_at=None,
+                tries_at_position=tries,
+                error_code=None,
+                error_message=None,
+            )
+        elif step.kind == "RETRY":
+            values.update(
+                status="QUEUED",
+                tries_at_position=tries,
+                next_attempt_at=now + int(step.delay * 1000),
+                error_code=error_code,
+                error_message=error_message,
+            )
+        elif step.kind == "NEXT":
+            values.update(
+                status="QUEUED",
+                chain_position=position + 1,
+                tries_at_position=0,
+                next_attempt_at=now,
+                error_code=error_code,
+                error_message=error_message,
+            )
+        else:
+            values.update(
+                status=FAILED,
+                next_attempt_at=None,
+                tries_at_position=tries,
+                provider=provider_name,
+                error_code=error_code,
+                error_message=error_message or step.reason,
+            )
+        async with self._database.write() as conn:
+            repo = NotificationRepository(conn)
+            await repo.finish_attempt(
+                item.attempt_id,
+                {
+                    "outcome": outcome,
+                    "provider": provider_name,
+                    "provider_message_id": result_id,
+                    "error_code": error_code,
+                    "error_message": error_message,
+                    "finished_at": now,
+                },
+            )
+            if not await repo.update_owned(row["id"], self.name, values):
+                log.warning("lease_lost", notification_id=row["id"], worker=self.name)
+                return
+            if values["status"] in (SENT, FAILED):
+                await ActivityRepository(conn).insert(
+                    notification_activity(
+                        row["environment_id"],
+                        row["id"],
+                        "UPDATED",
+                        f"Notification {values['status'].lower()} via {provider_name}.",
+                        None,
+                        now,
+                    )
+                )
+        if values["status"] in (SENT, FAILED):
+            self._metrics.notifications.labels(values["status"]).inc()
+        log.info(
+            "attempt_recorded",
+            notification_id=row["id"],
+            provider=provider_name,
+            outcome=outcome,
+            next=step.kind,
+            error_code=error_code,
+        )
+        if step.kind == "NEXT":
+            self.wake()
+
+    async def _queue_stats(self) -> None:
+        try:
+            async with self._database.read() as conn:
+                depth, age_ms = await NotificationRepository(conn).queue_stats(now_ms())
+        except Exception:  # noqa: BLE001 - metrics are best effort
+            return
+        self._metrics.queue_depth.set(depth)
+        self._metrics.queue_age.set(age_ms / 1000)
+
+
+def _code(provider_code: Any, status: int | None) -> str | None:
+    if provider_code not in (None, ""):
+        return str(provider_code)
+    return str(status) if status else None
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
