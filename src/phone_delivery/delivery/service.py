@@ -18,6 +18,7 @@ from phone_delivery.domain.notifications import (
     DELIVERED,
     PINGONE_TWILIO,
     QUEUED,
+    SENDING,
     SENT,
     UNDELIVERED,
     accept,
@@ -184,7 +185,8 @@ class NotificationService:
         if sid and row["provider_message_id"] and sid != row["provider_message_id"]:
             return True  # a callback for an earlier try: nothing to change
         new = DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
-        if new is None or row["status"] not in (SENT, DELIVERED, UNDELIVERED) or row["status"] == new:
+        # SENDING too: the callback may overtake the worker recording the provider's answer.
+        if new is None or row["status"] not in (SENDING, SENT, DELIVERED, UNDELIVERED) or row["status"] == new:
             return True
         now = now_ms()
         changes: dict[str, Any] = {"status": new, "updated_at": now}

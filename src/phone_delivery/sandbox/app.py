@@ -53,11 +53,11 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
+            *inbox_routes(state),  # before the /_admin mount, which would swallow /_admin/inbox
             Mount("/_admin", routes=admin_routes(state)),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
             Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
             Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state) + verification_routes(state)),
-            *inbox_routes(state),
             Mount(SYNIVERSE_PREFIX, routes=syniverse_routes(state)),
             *gateway_routes(state),
         ],

@@ -13,6 +13,7 @@ import contextlib
 import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.requests import Request
@@ -56,6 +57,11 @@ class CallbackSender:
             await client.post(url, data=params, headers=headers)
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """Twilio's form-encoded body (the last value of a repeated key wins)."""
+    return dict(parse_qsl((await request.body()).decode(errors="replace"), keep_blank_values=True))
+
+
 def _form_error(request_form: dict[str, str], *required: str) -> Response | None:
     missing = [name for name in required if not request_form.get(name)]
     if missing:
@@ -80,7 +86,7 @@ def messaging_send_routes(state: SandboxState, callbacks: CallbackSender) -> lis
         return capability == "sms" and any(c.short_code == number for c in account.short_codes)
 
     async def create_message(request: Request, account: Account) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = await _form(request)
         problem = _form_error(form, "To") or _form_error(form, "Body")
         if problem:
             return problem
@@ -132,7 +138,7 @@ def messaging_send_routes(state: SandboxState, callbacks: CallbackSender) -> lis
         return JSONResponse(_message_json(account, sid, form, service_sid, from_number), status_code=201)
 
     async def create_call(request: Request, account: Account) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = await _form(request)
         problem = _form_error(form, "To", "From")
         if problem:
             return problem
@@ -226,7 +232,7 @@ def verification_routes(state: SandboxState) -> list[Route]:
         service = next((v for v in account.verify_services if v.sid == service_sid), None)
         if service is None:
             return twilio_error(404, 20404, f"The requested resource /Services/{service_sid} was not found")
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = await _form(request)
         to, channel = form.get("To", ""), form.get("Channel", "")
         if channel not in ("sms", "call", "email", "whatsapp", "sna", "auto"):
             return twilio_error(400, 60200, "Invalid parameter: Channel")
