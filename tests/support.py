@@ -52,8 +52,8 @@ class LiveServer:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[LiveServer]:
-    server = LiveServer(app).start()
+def serving(app: Any, port: int = 0) -> Iterator[LiveServer]:
+    server = LiveServer(app, port=port).start()
     try:
         yield server
     finally:
