@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,21 +43,37 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> float:
-    """Requests per second measured by wrk (one thread)."""
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], body: str | None = None) -> float:
+    """Requests per second measured by wrk (one thread); with ``body`` every request is that POST."""
+    return wrk_run(url, seconds, connections, headers, body)[0]
+
+
+def wrk_run(
+    url: str, seconds: int, connections: int, headers: dict[str, str], body: str | None = None
+) -> tuple[float, int]:
+    """(requests per second, requests completed) measured by wrk."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    script = None
+    if body is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n')
+            script = handle.name
+        args += ["-s", script]
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    if script:
+        os.unlink(script)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
         raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors during the run:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not match:
+    total = re.search(r"(\d+) requests in", out)
+    if not match or not total:
         raise RuntimeError(out)
-    return float(match.group(1))
+    return float(match.group(1)), int(total.group(1))
 
 
 ROOT = Path(__file__).resolve().parent.parent

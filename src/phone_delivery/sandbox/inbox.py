@@ -43,7 +43,11 @@ def inbox_routes(state: SandboxState) -> list[Route]:
         json_url = request.url.path.removesuffix("/inbox") + "/_admin/inbox"
         return HTMLResponse(PAGE.format(count=len(messages), json=html.escape(json_url), rows=rows))
 
+    async def count(request: Request) -> Response:
+        return JSONResponse({"count": len(selected(request))})
+
     return [
+        Route("/_admin/inbox/count", count, methods=["GET"]),
         Route("/_admin/inbox", as_json, methods=["GET"], name="sandbox_inbox_json"),
         Route("/inbox", as_page, methods=["GET"]),
     ]

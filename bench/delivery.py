@@ -1,0 +1,149 @@
+"""Benchmark: notifications per second end to end (API accept -> sandbox receipt) against the rate at
+which the same sandbox accepts messages sent straight to it, measured in the same run; prints the ratio.
+
+Usage: python -m bench.delivery [--seconds 10] [--connections 32] [--database-url URL]
+Budget (issue 4): at least 70% of the sandbox's raw rate and at least 500 notifications/s on SQLite.
+Load comes from wrk (apt-get install wrk), the same way for both measurements; every run is bounded
+by --seconds plus a drain timeout, and everything listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from bench._servers import free_port, python, start, wrk_run
+
+
+def wait_count(sandbox: str, expected: int, timeout: float) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if httpx.get(f"{sandbox}/_admin/inbox/count").json()["count"] >= expected:
+            return time.perf_counter()
+        time.sleep(0.01)
+    raise RuntimeError(f"the sandbox did not receive {expected} messages in {timeout}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration of each measurement")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (requests in flight)")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="pd-bench-delivery-"))
+    sandbox_port, service_port = free_port(), free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    api = f"http://127.0.0.1:{service_port}"
+    env = {
+        "PHONE_DELIVERY_DATA_DIR": str(work),
+        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
+        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
+        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
+        "PHONE_DELIVERY_WORKER_CONCURRENCY": "64",
+    }
+    if args.database_url:
+        env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url
+    processes = []
+    try:
+        processes.append(
+            start(python("-m", "phone_delivery", "sandbox", "--port", str(sandbox_port)), ready_url=f"{sandbox}/")
+        )
+        account = httpx.post(f"{sandbox}/_admin/accounts", json={"messagingServices": ["bench"]}).json()
+        service = account["messagingServices"][0]["sid"]
+        raw_url = f"{sandbox}/twilio-api/2010-04-01/Accounts/{account['accountSid']}/Messages.json"
+        basic = base64.b64encode(f"{account['accountSid']}:{account['authToken']}".encode()).decode()
+        print(f"sandbox raw: {args.seconds}s of messages straight to Messages.json ...", flush=True)
+        raw_rate, _ = wrk_run(
+            raw_url,
+            args.seconds,
+            args.connections,
+            {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+            urlencode({"To": "+14155550100", "MessagingServiceSid": service, "Body": "raw"}),
+        )
+
+        boot = json.loads(
+            subprocess.run(
+                python("-m", "phone_delivery", "bootstrap"),
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        processes.append(
+            start(
+                python("-m", "phone_delivery", "serve", "--port", str(service_port)),
+                env=env,
+                ready_url=f"{api}/health/live",
+            )
+        )
+        token = httpx.post(
+            f"{api}/{boot['environmentId']}/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=(boot["clientId"], boot["clientSecret"]),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
+        senders = f"{api}/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings"
+        sender = httpx.post(
+            senders,
+            headers=headers,
+            json={
+                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+                "name": "bench",
+                "sid": account["accountSid"],
+                "authToken": account["authToken"],
+            },
+        ).json()
+        sender["messagingServices"][0]["selected"] = True
+        httpx.put(
+            f"{senders}/{sender['id']}", headers=headers, json={**sender, "authToken": account["authToken"]}
+        ).raise_for_status()
+        httpx.put(
+            f"{api}/v1/environments/{env_id}/notificationsSettings",
+            headers=headers,
+            json={"smsProvidersFallbackChain": [sender["id"]]},
+        ).raise_for_status()
+
+        already = httpx.get(f"{sandbox}/_admin/inbox/count").json()["count"]
+        body = json.dumps({"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456"})
+        print(f"pipeline: {args.seconds}s of notifications through the API, the outbox, the worker ...", flush=True)
+        started = time.perf_counter()
+        accept_rate, accepted = wrk_run(
+            f"{api}/v1/environments/{env_id}/notifications",
+            args.seconds,
+            args.connections,
+            {**headers, "Content-Type": "application/json"},
+            body,
+        )
+        finished = wait_count(sandbox, already + accepted, timeout=300)
+        pipeline_rate = accepted / (finished - started)
+        print(f"sandbox raw rate:   {raw_rate:,.0f} messages/s")
+        print(
+            f"pipeline rate:      {pipeline_rate:,.0f} notifications/s end to end, {accepted} notifications "
+            f"(accepting alone: {accept_rate:,.0f}/s; drained {finished - started - args.seconds:.1f}s after "
+            "the load stopped)"
+        )
+        print(
+            f"ratio: {pipeline_rate / raw_rate:.0%} of the sandbox's raw rate (budget: at least 70%, and 500/s "
+            "on SQLite)"
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
