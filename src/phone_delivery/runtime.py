@@ -20,6 +20,7 @@ from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.security.principals import PrincipalResolver
 from phone_delivery.security.tokens import TokenService
 from phone_delivery.settings import Settings
+from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher, load_keyring
 from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
@@ -82,10 +83,17 @@ async def build_services(
         url_guard,
     )
     resolver = SenderResolver(database, cipher, providers, http, settings)
+    writer = BatchWriter(database)
     worker = DeliveryWorker(
-        database, cipher, resolver, settings, WorkerMetrics(registry or CollectorRegistry()), settings.public_base_url
+        database,
+        cipher,
+        resolver,
+        settings,
+        WorkerMetrics(registry or CollectorRegistry()),
+        settings.public_base_url,
+        writer,
     )
-    notifications = NotificationService(database, cipher, resolver, worker.wake)
+    notifications = NotificationService(database, cipher, resolver, worker.wake, writer)
     return Services(
         notifications=notifications,
         worker=worker,

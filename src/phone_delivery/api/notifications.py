@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.engine import RowMapping
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -54,7 +53,7 @@ SEND_BODY = {
 }
 
 
-def notification_json(base: str, row: RowMapping, attempts: list[RowMapping] | None = None) -> dict[str, Any]:
+def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     env = row["environment_id"]
     href = f"{environment_href(base, env)}/notifications/{row['id']}"
     body: dict[str, Any] = {

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from phone_delivery.delivery.senders import SenderResolver
@@ -25,8 +24,9 @@ from phone_delivery.domain.notifications import (
 )
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher
-from phone_delivery.store.database import Database
+from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.notifications_repo import NotificationRepository, seal
@@ -56,79 +56,95 @@ def notification_activity(
 
 class NotificationService:
     def __init__(
-        self, database: Database, cipher: SecretCipher, resolver: SenderResolver, wake: Callable[[], None]
+        self,
+        database: Database,
+        cipher: SecretCipher,
+        resolver: SenderResolver,
+        wake: Callable[[], None],
+        writer: BatchWriter,
     ) -> None:
         self._database = database
+        self._writer = writer
         self._cipher = cipher
         self._resolver = resolver
         self._wake = wake
 
     async def accept(
         self, actor: Principal, env: str, body: dict[str, Any], key: str | None
-    ) -> tuple[RowMapping, bool]:
-        """Validate and write to the outbox in one transaction. With an Idempotency-Key seen in the
-        last 24 hours the original notification is returned (False: nothing new was created)."""
+    ) -> tuple[dict[str, Any], bool]:
+        """Validate and write to the outbox (one group-committed transaction). With an Idempotency-Key
+        seen in the last 24 hours the original notification is returned (False: nothing new)."""
         request = accept(body)
+        async with self._database.read() as conn:
+            if not await EnvironmentRepository(conn).exists(env):
+                raise NotFound("The environment was not found.")
+            settings = await NotificationSettingsRepository(conn).get(env)
+        chain = (settings or {}).get("smsProvidersFallbackChain") or [PINGONE_TWILIO]
         now = now_ms()
         notification_id = str(uuid.uuid4())
-        try:
-            async with self._database.write() as conn:
-                if not await EnvironmentRepository(conn).exists(env):
-                    raise NotFound("The environment was not found.")
-                repo = NotificationRepository(conn)
-                if key is not None:
-                    existing = await repo.by_idempotency_key(env, key)
-                    if existing is not None and existing["created_at"] > now - IDEMPOTENCY_WINDOW_MS:
-                        if existing["request_hash"] != request.fingerprint:
-                            raise InvalidData.single(
-                                "INVALID_VALUE",
-                                "Idempotency-Key",
-                                "This Idempotency-Key was used with a different request in the last 24 hours.",
-                            )
-                        return existing, False
-                    if existing is not None:
-                        await repo.forget_idempotency_key(env, key)
-                settings = await NotificationSettingsRepository(conn).get(env)
-                chain = (settings or {}).get("smsProvidersFallbackChain") or [PINGONE_TWILIO]
-                await repo.insert(
-                    {
-                        "id": notification_id,
-                        "environment_id": env,
-                        "delivery_method": request.delivery_method,
-                        "to_number": request.to,
-                        "country": request.country,
-                        "locale": request.locale,
-                        "user_id": request.user_id,
-                        "content_ciphertext": seal(self._cipher, request.message, request.otp),
-                        "status": QUEUED,
-                        "chain": chain,
-                        "chain_position": 0,
-                        "tries_at_position": 0,
-                        "idempotency_key": key,
-                        "request_hash": request.fingerprint,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                await ActivityRepository(conn).insert(
-                    notification_activity(
-                        env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now
-                    )
-                )
-                row = await repo.get(env, notification_id)
-        except IntegrityError:
-            # Two requests raced with the same Idempotency-Key: the other one won.
-            async with self._database.read() as conn:
-                row = await NotificationRepository(conn).by_idempotency_key(env, key or "")
-            if row is None:
-                raise
-            return row, False
-        assert row is not None
-        self._wake()
-        return row, True
+        values = {
+            "id": notification_id,
+            "environment_id": env,
+            "delivery_method": request.delivery_method,
+            "to_number": request.to,
+            "country": request.country,
+            "locale": request.locale,
+            "user_id": request.user_id,
+            "content_ciphertext": seal(self._cipher, request.message, request.otp),
+            "status": QUEUED,
+            "chain": chain,
+            "chain_position": 0,
+            "tries_at_position": 0,
+            "idempotency_key": key,
+            "request_hash": request.fingerprint,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "sender_id": None,
+            "provider": None,
+            "provider_message_id": None,
+            "error_code": None,
+            "error_message": None,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "test_sender_id": None,
+        }
+        activity = notification_activity(
+            env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now
+        )
 
-    async def get(self, env: str, notification_id: str) -> tuple[RowMapping, list[RowMapping]]:
+        async def write(conn: Conn) -> tuple[dict[str, Any], bool]:
+            repo = NotificationRepository(conn)
+            if key is not None:
+                existing = await repo.by_idempotency_key(env, key)
+                if existing is not None and existing["created_at"] > now - IDEMPOTENCY_WINDOW_MS:
+                    if existing["request_hash"] != request.fingerprint:
+                        raise InvalidData.single(
+                            "INVALID_VALUE",
+                            "Idempotency-Key",
+                            "This Idempotency-Key was used with a different request in the last 24 hours.",
+                        )
+                    return existing, False
+                if existing is not None:
+                    await repo.forget_idempotency_key(env, key)
+            await repo.insert(values)
+            await ActivityRepository(conn).insert(activity)
+            return values, True
+
+        try:
+            row, created = await self._writer.run(write)
+        except IntegrityError:
+            # The environment was deleted meanwhile, or a concurrent request took the same key.
+            async with self._database.read() as conn:
+                winner = await NotificationRepository(conn).by_idempotency_key(env, key) if key else None
+            if winner is None:
+                raise NotFound("The environment was not found.") from None
+            return winner, False
+        if created:
+            self._wake()
+        return row, created
+
+    async def get(self, env: str, notification_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async with self._database.read() as conn:
             repo = NotificationRepository(conn)
             row = await repo.get(env, notification_id)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.engine import RowMapping
 
 from phone_delivery.domain.notifications import IN_PROGRESS, OPEN_STATUSES, UNKNOWN
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import attempts, notifications
+
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class NotificationRepository:
     async def insert(self, values: dict[str, Any]) -> None:
         await self.conn.execute(notifications.insert().values(**values))
 
-    async def get(self, environment_id: str, notification_id: str) -> RowMapping | None:
+    async def get(self, environment_id: str, notification_id: str) -> Row | None:
         row = (
             await self.conn.execute(
                 select(notifications).where(
@@ -46,9 +47,9 @@ class NotificationRepository:
                 )
             )
         ).first()
-        return row._mapping if row else None
+        return dict(row._mapping) if row else None
 
-    async def by_idempotency_key(self, environment_id: str, key: str) -> RowMapping | None:
+    async def by_idempotency_key(self, environment_id: str, key: str) -> Row | None:
         row = (
             await self.conn.execute(
                 select(notifications).where(
@@ -56,7 +57,7 @@ class NotificationRepository:
                 )
             )
         ).first()
-        return row._mapping if row else None
+        return dict(row._mapping) if row else None
 
     async def forget_idempotency_key(self, environment_id: str, key: str) -> None:
         await self.conn.execute(
@@ -73,7 +74,7 @@ class NotificationRepository:
         statuses: list[str] | None,
         since: int | None,
         until: int | None,
-    ) -> list[RowMapping]:
+    ) -> list[Row]:
         query = select(notifications).where(notifications.c.environment_id == environment_id)
         if statuses:
             query = query.where(notifications.c.status.in_(statuses))
@@ -87,17 +88,17 @@ class NotificationRepository:
                 or_(notifications.c.created_at < at, and_(notifications.c.created_at == at, notifications.c.id < last))
             )
         query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
-        return [r._mapping for r in await self.conn.execute(query)]
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
-    async def attempts(self, notification_id: str) -> list[RowMapping]:
+    async def attempts(self, notification_id: str) -> list[Row]:
         query = (
             select(attempts)
             .where(attempts.c.notification_id == notification_id)
             .order_by(attempts.c.started_at, attempts.c.id)
         )
-        return [r._mapping for r in await self.conn.execute(query)]
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
-    async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[RowMapping]:
+    async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[Row]:
         """Lease up to ``batch`` due notifications. On PostgreSQL concurrent claimers skip each other's
         locked rows; on SQLite the caller's write transaction is the single writer."""
         due = (
@@ -120,7 +121,9 @@ class NotificationRepository:
             .where(notifications.c.id.in_(ids))
             .values(lease_owner=worker, lease_expires_at=now + lease_ms)
         )
-        return [r._mapping for r in await self.conn.execute(select(notifications).where(notifications.c.id.in_(ids)))]
+        return [
+            dict(r._mapping) for r in await self.conn.execute(select(notifications).where(notifications.c.id.in_(ids)))
+        ]
 
     async def mark_lost_attempts(self, notification_id: str, now: int) -> int:
         """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown."""

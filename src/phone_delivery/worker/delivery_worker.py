@@ -21,29 +21,34 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import case
 
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import notification_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.notifications import (
+    DELIVERED,
     FAILED,
     IN_PROGRESS,
+    PINGONE_TWILIO,
     RECIPIENT_FAILED,
     SENDER_FAILED,
     SENT,
     SUCCEEDED,
     TRANSIENT,
+    UNDELIVERED,
     RetryPolicy,
     after_try,
 )
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.settings import Settings
 from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher
-from phone_delivery.store.database import Database
+from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, unseal
+from phone_delivery.store.tables import notifications
 
 log = structlog.get_logger(logger_name="phone_delivery.worker")
 
@@ -71,7 +76,7 @@ class WorkerMetrics:
 
 @dataclass
 class Claimed:
-    row: RowMapping
+    row: dict[str, Any]
     attempt_id: str
     entry: str
 
@@ -85,8 +90,10 @@ class DeliveryWorker:
         settings: Settings,
         metrics: WorkerMetrics,
         callback_base: str | None,
+        writer: BatchWriter,
     ) -> None:
         self._database = database
+        self._writer = writer
         self._cipher = cipher
         self._resolver = resolver
         self._settings = settings
@@ -235,10 +242,12 @@ class DeliveryWorker:
         position = row["chain_position"]
         step = after_try(outcome, tries, position, len(row["chain"]), self._policy, retry_after)
         values: dict[str, Any] = {"updated_at": now, "lease_owner": None, "lease_expires_at": None}
+        sender_id = None if item.entry == PINGONE_TWILIO else item.entry
         if step.kind == "DONE":
-            sender_id = None if item.entry == "PINGONE_TWILIO" else item.entry
+            # A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
+            kept = case((notifications.c.status.in_([DELIVERED, UNDELIVERED]), notifications.c.status), else_=SENT)
             values.update(
-                status=SENT,
+                status=kept,
                 sender_id=sender_id,
                 provider=provider_name,
                 provider_message_id=result_id,
@@ -270,10 +279,13 @@ class DeliveryWorker:
                 next_attempt_at=None,
                 tries_at_position=tries,
                 provider=provider_name,
+                sender_id=sender_id,
                 error_code=error_code,
                 error_message=error_message or step.reason,
             )
-        async with self._database.write() as conn:
+        final = SENT if step.kind == "DONE" else FAILED if step.kind == "FAIL" else None
+
+        async def write(conn: Conn) -> bool:
             repo = NotificationRepository(conn)
             await repo.finish_attempt(
                 item.attempt_id,
@@ -287,21 +299,25 @@ class DeliveryWorker:
                 },
             )
             if not await repo.update_owned(row["id"], self.name, values):
-                log.warning("lease_lost", notification_id=row["id"], worker=self.name)
-                return
-            if values["status"] in (SENT, FAILED):
+                return False
+            if final is not None:
                 await ActivityRepository(conn).insert(
                     notification_activity(
                         row["environment_id"],
                         row["id"],
                         "UPDATED",
-                        f"Notification {values['status'].lower()} via {provider_name}.",
+                        f"Notification {final.lower()} via {provider_name}.",
                         None,
                         now,
                     )
                 )
-        if values["status"] in (SENT, FAILED):
-            self._metrics.notifications.labels(values["status"]).inc()
+            return True
+
+        if not await self._writer.run(write):
+            log.warning("lease_lost", notification_id=row["id"], worker=self.name)
+            return
+        if final is not None:
+            self._metrics.notifications.labels(final).inc()
         log.info(
             "attempt_recorded",
             notification_id=row["id"],

@@ -1,0 +1,61 @@
+"""Group commit: many small write jobs share one transaction.
+
+Jobs submitted while a transaction is being written wait for the next one, which runs them all in
+order and commits once. With one writer at a time (SQLite) this turns N commits into one; on
+PostgreSQL it saves round trips. If the shared transaction fails, every job of that batch is run
+again in a transaction of its own, so one bad job never fails the others and each caller sees its
+own result or error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from phone_delivery.store.database import Conn, Database
+
+T = TypeVar("T")
+Job = Callable[[Conn], Awaitable[Any]]
+
+
+class BatchWriter:
+    def __init__(self, database: Database, max_batch: int = 256) -> None:
+        self._database = database
+        self._max_batch = max_batch
+        self._pending: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def run(self, job: Callable[[Conn], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, future))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            results: list[Any] = []
+            try:
+                async with self._database.write() as conn:
+                    for job, _ in batch:
+                        results.append(await job(conn))
+            except Exception:  # noqa: BLE001 - the batch is rerun job by job, each job's error goes to its caller
+                await self._one_by_one(batch)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _one_by_one(self, batch: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+        for job, future in batch:
+            try:
+                async with self._database.write() as conn:
+                    result = await job(conn)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():
+                future.set_result(result)
