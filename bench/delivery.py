@@ -38,6 +38,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration of each measurement")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (requests in flight)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="run the worker as its own process (phone-delivery worker) instead of inside serve",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pd-bench-delivery-"))
@@ -80,13 +85,16 @@ def main() -> None:
                 check=True,
             ).stdout
         )
+        serve_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"} if args.separate_worker else env
         processes.append(
             start(
                 python("-m", "phone_delivery", "serve", "--port", str(service_port)),
-                env=env,
+                env=serve_env,
                 ready_url=f"{api}/health/live",
             )
         )
+        if args.separate_worker:
+            processes.append(start(python("-m", "phone_delivery", "worker"), env=env))
         token = httpx.post(
             f"{api}/{boot['environmentId']}/as/token",
             data={"grant_type": "client_credentials"},

@@ -430,3 +430,53 @@ def test_sends_take_little_time(admin_api: Api, env: str) -> None:
     for notification_id in ids:
         assert wait_final(admin_api, env, notification_id)["status"] in ("SENT", "DELIVERED")
     assert time.monotonic() - started < 30
+
+
+def test_verify_and_syniverse_senders_deliver(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
+    account = sandbox.http.post("/_admin/accounts", json={"verifyServices": ["Login"]}).json()
+    verify = admin_api.post(
+        admin_api.senders_path(env),
+        json={
+            "provider": "CUSTOM_TWILIO_VERIFY",
+            "sid": account["accountSid"],
+            "authToken": account["authToken"],
+            "verifyServiceId": account["verifyServices"][0]["sid"],
+        },
+    ).json()
+    chain(admin_api, env, verify["id"])
+    to = unique_number()
+    done = wait_final(admin_api, env, send(admin_api, env, to=to, otp="987654", locale="fr-FR").json()["id"], ("SENT",))
+    assert done["providerMessageId"].startswith("VE")
+    [verification] = inbox(sandbox, to)
+    assert verification["kind"] == "VERIFICATION"
+    assert verification["body"].endswith("987654")
+    assert verification["channel"] == "sms"
+
+    syniverse = sandbox.http.post(
+        "/_admin/syniverse/accounts",
+        json={"senderIds": [{"address": "+15005550200", "type": "LONGCODE", "capabilities": ["SMS"]}]},
+    ).json()
+    sender = admin_api.post(
+        admin_api.senders_path(env),
+        json={"provider": "CUSTOM_SYNIVERSE", "name": "syni", "authToken": syniverse["authToken"]},
+    ).json()
+    numbers = [{**n, "selected": True} for n in sender["numbers"]]
+    admin_api.put(
+        admin_api.senders_path(env, sender["id"]),
+        json={**sender, "authToken": syniverse["authToken"], "numbers": numbers},
+    )
+    chain(admin_api, env, sender["id"])
+    to = unique_number()
+    wait_final(admin_api, env, send(admin_api, env, to=to).json()["id"], ("SENT",))
+    [message] = inbox(sandbox, to)
+    assert (message["kind"], message["from"], message["body"]) == ("SYNIVERSE", "+15005550200", "Your code is 123456")
+
+
+def test_logs_name_the_notification_but_never_the_otp(admin_api: Api, env: str) -> None:
+    from tests.conftest import captured_logs
+
+    otp = f"{uuid.uuid4().int % 10**8:08d}"
+    done = wait_final(admin_api, env, send(admin_api, env, message=f"Code {otp}", otp=otp).json()["id"])
+    logs = captured_logs()
+    assert done["id"] in logs
+    assert otp not in logs
