@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -77,3 +78,55 @@ def wrk_run(
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bootstrap_and_serve(
+    env: dict[str, str], port: int, serve_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str], str]:
+    """Bootstrap a database, start `phone-delivery serve`, get a token, create an environment.
+
+    Returns (process, api base, auth headers, environment id)."""
+    boot = json.loads(
+        subprocess.run(
+            python("-m", "phone_delivery", "bootstrap"),
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    api = f"http://127.0.0.1:{port}"
+    process = start(
+        python("-m", "phone_delivery", "serve", "--port", str(port)),
+        env=serve_env or env,
+        ready_url=f"{api}/health/live",
+    )
+    token = httpx.post(
+        f"{api}/{boot['environmentId']}/as/token",
+        data={"grant_type": "client_credentials"},
+        auth=(boot["clientId"], boot["clientSecret"]),
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
+    return process, api, headers, str(env_id)
+
+
+def messaging_sender(api: str, headers: dict[str, str], env_id: str, account: dict[str, Any]) -> dict[str, Any]:
+    """A CUSTOM_TWILIO_MESSAGING_SERVICE sender of the sandbox account, its first service selected."""
+    senders = f"{api}/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings"
+    sender = httpx.post(
+        senders,
+        headers=headers,
+        json={
+            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+            "name": "bench",
+            "sid": account["accountSid"],
+            "authToken": account["authToken"],
+        },
+    ).json()
+    sender["messagingServices"][0]["selected"] = True
+    response = httpx.put(
+        f"{senders}/{sender['id']}", headers=headers, json={**sender, "authToken": account["authToken"]}
+    )
+    response.raise_for_status()
+    return dict(response.json())

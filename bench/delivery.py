@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench._servers import free_port, python, start, wrk_run
+from bench._servers import bootstrap_and_serve, free_port, messaging_sender, python, start, wrk_run
 
 
 def wait_count(sandbox: str, expected: int, timeout: float) -> float:
@@ -76,47 +74,12 @@ def main() -> None:
             urlencode({"To": "+14155550100", "MessagingServiceSid": service, "Body": "raw"}),
         )
 
-        boot = json.loads(
-            subprocess.run(
-                python("-m", "phone_delivery", "bootstrap"),
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
         serve_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"} if args.separate_worker else env
-        processes.append(
-            start(
-                python("-m", "phone_delivery", "serve", "--port", str(service_port)),
-                env=serve_env,
-                ready_url=f"{api}/health/live",
-            )
-        )
+        server, api, headers, env_id = bootstrap_and_serve(env, service_port, serve_env)
+        processes.append(server)
         if args.separate_worker:
             processes.append(start(python("-m", "phone_delivery", "worker"), env=env))
-        token = httpx.post(
-            f"{api}/{boot['environmentId']}/as/token",
-            data={"grant_type": "client_credentials"},
-            auth=(boot["clientId"], boot["clientSecret"]),
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
-        senders = f"{api}/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings"
-        sender = httpx.post(
-            senders,
-            headers=headers,
-            json={
-                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-                "name": "bench",
-                "sid": account["accountSid"],
-                "authToken": account["authToken"],
-            },
-        ).json()
-        sender["messagingServices"][0]["selected"] = True
-        httpx.put(
-            f"{senders}/{sender['id']}", headers=headers, json={**sender, "authToken": account["authToken"]}
-        ).raise_for_status()
+        sender = messaging_sender(api, headers, env_id, account)
         httpx.put(
             f"{api}/v1/environments/{env_id}/notificationsSettings",
             headers=headers,

@@ -8,15 +8,12 @@ Needs wrk (apt-get install wrk). Everything listens on 127.0.0.1; every run stop
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench._servers import ROOT, free_port, python, start, wrk
+from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, wrk
 
 
 def main() -> None:
@@ -44,41 +41,10 @@ def main() -> None:
             start(python("-m", "phone_delivery", "sandbox", "--port", str(sandbox_port)), ready_url=f"{sandbox_url}/")
         )
         account = httpx.post(f"{sandbox_url}/_admin/accounts", json={"messagingServices": ["a", "b", "c"]}).json()
-        boot = json.loads(
-            subprocess.run(
-                python("-m", "phone_delivery", "bootstrap"),
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        processes.append(
-            start(
-                python("-m", "phone_delivery", "serve", "--port", str(service_port)),
-                env=env,
-                ready_url=f"http://127.0.0.1:{service_port}/health/live",
-            )
-        )
-        api = f"http://127.0.0.1:{service_port}"
-        token = httpx.post(
-            f"{api}/{boot['environmentId']}/as/token",
-            data={"grant_type": "client_credentials"},
-            auth=(boot["clientId"], boot["clientSecret"]),
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
+        server, api, headers, env_id = bootstrap_and_serve(env, service_port)
+        processes.append(server)
         path = f"/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings"
-        sender = httpx.post(
-            f"{api}{path}",
-            headers=headers,
-            json={
-                "name": "bench",
-                "sid": account["accountSid"],
-                "authToken": account["authToken"],
-                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-            },
-        ).json()
+        sender = messaging_sender(api, headers, env_id, account)
         body = httpx.get(f"{api}{path}/{sender['id']}", headers=headers).content
         (work / "body.json").write_bytes(body)
         processes.append(
