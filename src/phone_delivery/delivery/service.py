@@ -107,7 +107,6 @@ class NotificationService:
             "error_message": None,
             "lease_owner": None,
             "lease_expires_at": None,
-            "test_sender_id": None,
         }
         activity = notification_activity(
             env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -128,7 +128,6 @@ class Step:
     kind: str
     delay: float = 0.0
     reason: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def after_try(

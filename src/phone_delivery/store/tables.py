@@ -155,7 +155,6 @@ notifications = Table(
     Column("next_attempt_at", BigInteger, nullable=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_expires_at", BigInteger, nullable=True),
-    Column("test_sender_id", String(36), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("environment_id", "idempotency_key", name="uq_notifications_environment_idempotency_key"),

@@ -60,7 +60,6 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.BigInteger(), nullable=True),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         sa.Column("lease_expires_at", sa.BigInteger(), nullable=True),
-        sa.Column("test_sender_id", sa.String(length=36), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
