@@ -4,6 +4,7 @@ Ping's spec marks ``authToken`` required in responses, but PingOne never returns
 from __future__ import annotations
 
 import copy
+import os
 import functools
 from pathlib import Path
 from typing import Any
