@@ -4,8 +4,8 @@ Ping's spec marks ``authToken`` required in responses, but PingOne never returns
 from __future__ import annotations
 
 import copy
-import os
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,10 @@ def check(body: dict[str, Any]) -> None:
     assert not SECRETS & set(body)
 
 
+# CI always has shared/ beside the clone, so there a missing spec is a failure, not a skip.
 pytestmark = pytest.mark.skipif(
-    not SPEC.exists(), reason="shared/reference/pingone/openapi.yaml is not beside the repo"
+    not SPEC.exists() and os.environ.get("CI") != "true",
+    reason="shared/reference/pingone/openapi.yaml is not beside the repo",
 )
 
 
