@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import and_, or_, select
 
 from phone_delivery.domain.models import Activity
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import activities
+
+_INSERT = activities.insert()
 
 
 class ActivityRepository:
@@ -14,21 +18,7 @@ class ActivityRepository:
         self.conn = conn
 
     async def insert(self, activity: Activity) -> None:
-        await self.conn.execute(
-            activities.insert().values(
-                id=activity.id,
-                environment_id=activity.environment_id,
-                action_type=activity.action_type,
-                actor_type=activity.actor_type,
-                actor_id=activity.actor_id,
-                actor_name=activity.actor_name,
-                resource_type=activity.resource_type,
-                resource_id=activity.resource_id,
-                resource_name=activity.resource_name,
-                description=activity.description,
-                recorded_at=activity.recorded_at,
-            )
-        )
+        await self.conn.execute(_INSERT, asdict(activity))
 
     async def list(
         self,

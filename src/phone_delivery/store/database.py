@@ -56,7 +56,9 @@ class InlineConnection:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> CursorResult[Any]:
+    async def execute(
+        self, statement: Executable, parameters: dict[str, Any] | list[dict[str, Any]] | None = None
+    ) -> CursorResult[Any]:
         return self._connection.execute(statement, parameters)
 
 

@@ -15,6 +15,9 @@ from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import attempts, notifications
 
 Row = dict[str, Any]
+# Built once: executing them with parameters reuses the compiled statement (no per-call cache key).
+_INSERT_NOTIFICATION = notifications.insert()
+_INSERT_ATTEMPT = attempts.insert()
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class NotificationRepository:
         self.conn = conn
 
     async def insert(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(notifications.insert().values(**values))
+        await self.conn.execute(_INSERT_NOTIFICATION, values)
 
     async def get(self, environment_id: str, notification_id: str) -> Row | None:
         row = (
@@ -119,36 +122,40 @@ class NotificationRepository:
         await self.conn.execute(
             update(notifications)
             .where(notifications.c.id.in_(ids))
-            .values(lease_owner=worker, lease_expires_at=now + lease_ms)
+            .values(lease_owner=worker, lease_expires_at=now + lease_ms, status="SENDING", updated_at=now)
         )
         return [
             dict(r._mapping) for r in await self.conn.execute(select(notifications).where(notifications.c.id.in_(ids)))
         ]
 
-    async def mark_lost_attempts(self, notification_id: str, now: int) -> int:
-        """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown."""
-        result = await self.conn.execute(
+    async def mark_lost_attempts(self, notification_ids: list[str], now: int) -> list[str]:
+        """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown. Returns the
+        notifications that had one."""
+        lost = [
+            str(r[0])
+            for r in await self.conn.execute(
+                select(attempts.c.notification_id).where(
+                    attempts.c.notification_id.in_(notification_ids), attempts.c.outcome == IN_PROGRESS
+                )
+            )
+        ]
+        if not lost:
+            return []
+        await self.conn.execute(
             update(attempts)
-            .where(attempts.c.notification_id == notification_id, attempts.c.outcome == IN_PROGRESS)
+            .where(attempts.c.notification_id.in_(lost), attempts.c.outcome == IN_PROGRESS)
             .values(
                 outcome=UNKNOWN,
                 finished_at=now,
                 error_message="The worker stopped after calling the provider; the message may have been sent.",
             )
         )
-        return int(result.rowcount or 0)
+        return lost
 
-    async def start_attempt(self, values: dict[str, Any], worker: str, now: int) -> bool:
-        """Record the try before the provider is called; False if this worker no longer holds the lease."""
-        owned = await self.conn.execute(
-            update(notifications)
-            .where(notifications.c.id == values["notification_id"], notifications.c.lease_owner == worker)
-            .values(status="SENDING", updated_at=now)
-        )
-        if not owned.rowcount:
-            return False
-        await self.conn.execute(attempts.insert().values(**values))
-        return True
+    async def insert_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Many attempts in one statement (executemany)."""
+        if rows:
+            await self.conn.execute(_INSERT_ATTEMPT, rows)
 
     async def finish_attempt(self, attempt_id: str, values: dict[str, Any]) -> None:
         await self.conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(**values))

@@ -155,27 +155,30 @@ class DeliveryWorker:
                     batch,
                     skip_locked=not self._database.sqlite,
                 )
+                lost = await repo.mark_lost_attempts([row["id"] for row in rows], now)
+                if lost:
+                    log.warning("attempt_outcome_unknown", notification_ids=lost)
+                new_attempts = []
                 for row in rows:
-                    lost = await repo.mark_lost_attempts(row["id"], now)
-                    if lost:
-                        log.warning("attempt_outcome_unknown", notification_id=row["id"], attempts=lost)
-                    chain = list(row["chain"])
-                    entry = chain[row["chain_position"]]
+                    entry = list(row["chain"])[row["chain_position"]]
                     attempt_id = str(uuid.uuid4())
-                    await repo.start_attempt(
+                    new_attempts.append(
                         {
                             "id": attempt_id,
                             "notification_id": row["id"],
                             "sender_id": entry,
                             "provider": entry,
                             "outcome": IN_PROGRESS,
+                            "provider_message_id": None,
+                            "error_code": None,
+                            "error_message": None,
                             "worker": self.name,
                             "started_at": now,
-                        },
-                        self.name,
-                        now,
+                            "finished_at": None,
+                        }
                     )
                     out.append(Claimed(row, attempt_id, entry))
+                await repo.insert_attempts(new_attempts)
         except Exception:
             log.exception("claim_failed", worker=self.name)
             await asyncio.sleep(self._settings.worker_poll_seconds)
