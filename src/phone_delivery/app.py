@@ -76,4 +76,6 @@ def create_app(settings: Settings, sandbox: SandboxState | None = None) -> ASGIA
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
     # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.
-    return ObservabilityMiddleware(FastPathApp(app, phone_delivery_settings.hot_routes()), HttpMetrics(registry))
+    return ObservabilityMiddleware(
+        FastPathApp(app, [*phone_delivery_settings.hot_routes(), *notifications.hot_routes()]), HttpMetrics(registry)
+    )

@@ -11,15 +11,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.deps import caller, environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.delivery.service import idempotency_detail
 from phone_delivery.domain.clock import iso_ms
-from phone_delivery.domain.errors import InvalidData, NotFound
+from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
 from phone_delivery.domain.models import Principal
 from phone_delivery.domain.notifications import STATUSES
 from phone_delivery.store.environments_repo import EnvironmentRepository
@@ -94,17 +95,33 @@ def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, A
     return body
 
 
-@router.post(PATH, status_code=202, openapi_extra=SEND_BODY, responses=error_responses(400, 401, 403, 404, 415))
-async def send(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
-    """Queue an SMS or voice message; 202 with the notification (status QUEUED)."""
+async def send_response(request: Request) -> Response:
+    """Accept a notification: served in front of FastAPI (``api/fast_path.py``), like the sender read."""
+    env_id = request.path_params["envID"]
+    actor = await caller(request)
+    if not actor.can_administer(env_id):
+        raise Forbidden("The access token has no Environment Admin role for this environment.")
+    if not is_uuid(env_id):
+        raise NotFound("The environment was not found.")
     svc = services(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise InvalidData(details=[idempotency_detail()])
     body = await read_json_object(request, svc.settings.max_body_bytes)
-    row, created = await svc.notifications.accept(actor, envID, body, key)
+    row, created = await svc.notifications.accept(actor, env_id, body, key)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return JsonResponse(notification_json(base_url(request), row), status_code=202, headers=headers)
+
+
+@router.post(PATH, status_code=202, openapi_extra=SEND_BODY, responses=error_responses(400, 401, 403, 404, 415))
+async def send(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    """Queue an SMS or voice message; 202 with the notification (status QUEUED). Served by
+    ``send_response`` in front of FastAPI; this declaration documents it in /docs."""
+    return await send_response(request)
+
+
+def hot_routes() -> list[Route]:
+    return [Route(PATH, send_response, methods=["POST"])]
 
 
 @router.get(PATH + "/{notificationID}", responses=error_responses(401, 403, 404))

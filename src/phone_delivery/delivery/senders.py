@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -25,6 +26,9 @@ class ResolvedSender:
 
 
 class SenderResolver:
+    """Resolved senders are kept for ``ttl`` seconds, so a busy worker does not read and decrypt the
+    same sender for every message; a changed sender is used within that time."""
+
     def __init__(
         self,
         database: Database,
@@ -32,12 +36,15 @@ class SenderResolver:
         providers: dict[str, ProviderFactory],
         http: httpx.AsyncClient,
         settings: Settings,
+        ttl: float = 2.0,
     ) -> None:
         self._database = database
         self._cipher = cipher
         self._providers = providers
         self._http = http
         self._settings = settings
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[ResolvedSender, float]] = {}
 
     def platform(self) -> ResolvedSender:
         s = self._settings
@@ -65,10 +72,18 @@ class SenderResolver:
     async def resolve(self, environment_id: str, entry: str) -> ResolvedSender:
         if entry == PINGONE_TWILIO:
             return self.platform()
+        now = time.monotonic()
+        hit = self._cache.get((environment_id, entry))
+        if hit is not None and hit[1] > now:
+            return hit[0]
         async with self._database.read() as conn:
             sender = await SenderRepository(conn, self._cipher).get(environment_id, entry)
         if sender is None:
             raise ProviderRejected("phone-delivery", "The sender was deleted.", extra={"kind": "sender"})
         provider = self._providers[sender.provider](sender.config, sender.secrets)
         token = sender.secrets.get("authToken") if sender.provider.startswith("CUSTOM_TWILIO") else None
-        return ResolvedSender(provider, sender.provider, token)
+        resolved = ResolvedSender(provider, sender.provider, token)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[(environment_id, entry)] = (resolved, now + self._ttl)
+        return resolved
