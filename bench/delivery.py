@@ -25,7 +25,7 @@ from bench._servers import bootstrap_and_serve, free_port, messaging_sender, pyt
 def wait_count(sandbox: str, expected: int, timeout: float) -> float:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        if httpx.get(f"{sandbox}/_admin/inbox/count").json()["count"] >= expected:
+        if httpx.get(f"{sandbox}/_admin/inbox/count").json()["total"] >= expected:
             return time.perf_counter()
         time.sleep(0.01)
     raise RuntimeError(f"the sandbox did not receive {expected} messages in {timeout}s")
@@ -86,7 +86,7 @@ def main() -> None:
             json={"smsProvidersFallbackChain": [sender["id"]]},
         ).raise_for_status()
 
-        already = httpx.get(f"{sandbox}/_admin/inbox/count").json()["count"]
+        already = httpx.get(f"{sandbox}/_admin/inbox/count").json()["total"]
         body = json.dumps({"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456"})
         print(f"pipeline: {args.seconds}s of notifications through the API, the outbox, the worker ...", flush=True)
         started = time.perf_counter()

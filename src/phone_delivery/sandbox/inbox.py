@@ -44,7 +44,7 @@ def inbox_routes(state: SandboxState) -> list[Route]:
         return HTMLResponse(PAGE.format(count=len(messages), json=html.escape(json_url), rows=rows))
 
     async def count(request: Request) -> Response:
-        return JSONResponse({"count": len(selected(request))})
+        return JSONResponse({"count": len(selected(request)), "total": state.delivered_total})
 
     return [
         Route("/_admin/inbox/count", count, methods=["GET"]),

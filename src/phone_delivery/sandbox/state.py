@@ -131,6 +131,7 @@ class SandboxState:
         self.oauth_tokens: dict[str, str] = {}
         self.gateway_requests: list[GatewayRequest] = []
         self.inbox: list[dict[str, Any]] = []
+        self.delivered_total = 0  # never trimmed, unlike the inbox
 
     def add_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str = "") -> Account:
         with self._lock:
@@ -222,6 +223,7 @@ class SandboxState:
         with self._lock:
             entry = {"at": iso_now(), **entry}
             self.inbox.append(entry)
+            self.delivered_total += 1
             if len(self.inbox) > 50_000:
                 del self.inbox[:5_000]
             return entry
