@@ -107,10 +107,10 @@ def test_default_chain_is_pingone_twilio(stack: Stack, admin_api: Api, env: str,
 
 
 def test_failover_after_retries_run_out(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
-    first, _ = messaging_sender(admin_api, env, sandbox, "first")
+    first, account1 = messaging_sender(admin_api, env, sandbox, "first")
     second, account2 = numbers_sender(admin_api, env, sandbox)
     chain(admin_api, env, first["id"], second["id"])
-    sandbox.fault(count=3, status=503, code=20503, pathContains="/Messages.json")
+    sandbox.fault(count=3, status=503, code=20503, pathContains="/Messages.json", accountSid=account1["accountSid"])
     to = unique_number()
     done = wait_final(admin_api, env, send(admin_api, env, to=to).json()["id"], ("SENT", "DELIVERED"))
     assert [(a["sender"]["id"], a["outcome"]) for a in done["attempts"]] == [
@@ -155,9 +155,11 @@ def test_sender_failure_moves_on_at_once(admin_api: Api, env: str, sandbox: Sand
 
 
 def test_retry_after_is_honoured(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
-    sender, _ = messaging_sender(admin_api, env, sandbox)
+    sender, account = messaging_sender(admin_api, env, sandbox)
     chain(admin_api, env, sender["id"])
-    sandbox.fault(count=1, status=429, code=20429, retryAfter=1, pathContains="/Messages.json")
+    sandbox.fault(
+        count=1, status=429, code=20429, retryAfter=1, pathContains="/Messages.json", accountSid=account["accountSid"]
+    )
     done = wait_final(admin_api, env, send(admin_api, env).json()["id"], ("SENT", "DELIVERED"))
     first, second = done["attempts"]
     assert first["outcome"] == "FAILED_TRANSIENT"
@@ -167,9 +169,9 @@ def test_retry_after_is_honoured(admin_api: Api, env: str, sandbox: SandboxAdmin
 
 
 def test_every_sender_failing_ends_failed(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
-    sender, _ = messaging_sender(admin_api, env, sandbox)
+    sender, account = messaging_sender(admin_api, env, sandbox)
     chain(admin_api, env, sender["id"])
-    sandbox.fault(count=3, status=500, code=20500, pathContains="/Messages.json")
+    sandbox.fault(count=3, status=500, code=20500, pathContains="/Messages.json", accountSid=account["accountSid"])
     done = wait_final(admin_api, env, send(admin_api, env).json()["id"])
     assert done["status"] == "FAILED"
     assert len(done["attempts"]) == 3

@@ -152,7 +152,14 @@ def test_account_without_messaging_service(admin_api: Api, env: str, sandbox: Sa
 def test_twilio_server_error_is_502_naming_twilio(
     admin_api: Api, env: str, account: dict[str, object], sandbox: SandboxAdmin
 ) -> None:
-    sandbox.fault(count=1, status=503, code=20503, message="Service unavailable", pathContains="/v1/Services")
+    sandbox.fault(
+        count=1,
+        status=503,
+        code=20503,
+        message="Service unavailable",
+        pathContains="/v1/Services",
+        accountSid=account["accountSid"],
+    )
     result = assert_pingone_error(
         admin_api.post(admin_api.senders_path(env), json=body_for(account)), 502, "REQUEST_FAILED"
     )
@@ -163,7 +170,8 @@ def test_twilio_server_error_is_502_naming_twilio(
 def test_twilio_timeout_is_504_without_hanging(
     admin_api: Api, env: str, account: dict[str, object], sandbox: SandboxAdmin
 ) -> None:
-    sandbox.fault(count=1, latencyMs=3500, pathContains="/v1/Services")  # provider timeout is 2 s in tests
+    # the provider timeout is 2 s in tests
+    sandbox.fault(count=1, latencyMs=3500, pathContains="/v1/Services", accountSid=account["accountSid"])
     result = assert_pingone_error(
         admin_api.post(admin_api.senders_path(env), json=body_for(account)), 504, "REQUEST_FAILED"
     )

@@ -13,7 +13,3 @@ class JsonResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def json_bytes(content: Any) -> bytes:
-    return orjson.dumps(content)

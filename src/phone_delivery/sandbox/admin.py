@@ -169,6 +169,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 message=str(body["message"]) if body.get("message") is not None else None,
                 latency_ms=int(body.get("latencyMs", 0)),
                 path_contains=str(body["pathContains"]) if body.get("pathContains") else None,
+                account_sid=str(body["accountSid"]) if body.get("accountSid") else None,
                 retry_after=int(body["retryAfter"]) if body.get("retryAfter") is not None else None,
             )
         except (TypeError, ValueError):

@@ -105,6 +105,7 @@ class Fault:
     message: str | None = None
     latency_ms: int = 0
     path_contains: str | None = None
+    account_sid: str | None = None  # only calls made as this Twilio account (None: any call)
     retry_after: int | None = None
 
 
@@ -249,10 +250,14 @@ class SandboxState:
         with self._lock:
             self.faults.clear()
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, account_sid: str | None = None) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.remaining > 0 and (not fault.path_contains or fault.path_contains in path):
+                if (
+                    fault.remaining > 0
+                    and (not fault.path_contains or fault.path_contains in path)
+                    and (fault.account_sid is None or fault.account_sid == account_sid)
+                ):
                     fault.remaining -= 1
                     return fault
             self.faults = [f for f in self.faults if f.remaining > 0]

@@ -56,7 +56,7 @@ def twilio_endpoint(state: SandboxState, handler: Handler) -> Callable[[Request]
         return response
 
     async def _answer(request: Request, creds: tuple[str, str] | None) -> Response:
-        fault = state.take_fault(request.url.path)
+        fault = state.take_fault(request.url.path, creds[0] if creds else None)
         if fault is not None:
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import signing_keys
@@ -37,9 +37,4 @@ class SigningKeyRepository:
                 public_jwk=key.public_jwk,
                 created_at=key.created_at,
             )
-        )
-
-    async def set_ciphertext(self, kid: str, ciphertext: str) -> None:
-        await self.conn.execute(
-            update(signing_keys).where(signing_keys.c.kid == kid).values(private_key_ciphertext=ciphertext)
         )

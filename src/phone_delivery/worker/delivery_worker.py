@@ -136,12 +136,6 @@ class DeliveryWorker:
             await asyncio.wait(self._in_flight, timeout=self._settings.lease_seconds)
         log.info("worker_stopped", worker=self.name)
 
-    async def run_once(self) -> int:
-        """Claim and deliver what is due now (for tests and the command line); returns how many."""
-        claimed = await self._claim(self._settings.worker_concurrency)
-        await asyncio.gather(*(self._deliver(item) for item in claimed))
-        return len(claimed)
-
     async def _claim(self, batch: int) -> list[Claimed]:
         now = now_ms()
         out: list[Claimed] = []
