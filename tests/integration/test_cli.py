@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-COMMANDS = [[], ["serve"], ["dev"], ["bootstrap"], ["migrate"], ["keys"], ["keys", "rotate"], ["sandbox"]]
+COMMANDS = [[], ["serve"], ["dev"], ["worker"], ["bootstrap"], ["migrate"], ["keys"], ["keys", "rotate"], ["sandbox"]]
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
