@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration of each measurement")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (requests in flight)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--worker-concurrency", type=int, default=64, help="PHONE_DELIVERY_WORKER_CONCURRENCY")
     parser.add_argument(
         "--separate-worker",
         action="store_true",
@@ -52,7 +53,7 @@ def main() -> None:
         "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
         "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
         "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
-        "PHONE_DELIVERY_WORKER_CONCURRENCY": "64",
+        "PHONE_DELIVERY_WORKER_CONCURRENCY": str(args.worker_concurrency),
     }
     if args.database_url:
         env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url
