@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.deps import environment_admin, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
-from phone_delivery.domain.errors import InvalidData, NotFound
+from phone_delivery.domain.errors import NotFound
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.environments_repo import EnvironmentRepository
 
 router = APIRouter(tags=["Activities"])
-
-
-def _cursor(activity: Activity) -> str:
-    return base64.urlsafe_b64encode(f"{activity.recorded_at}:{activity.id}".encode()).decode()
-
-
-def _parse_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        at, _, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if is_uuid(last_id):
-            return int(at), last_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.")
 
 
 def activity_json(base: str, a: Activity) -> dict[str, Any]:
@@ -77,16 +62,14 @@ async def list_activities(
     _: Principal = Depends(environment_admin),
 ) -> Response:
     svc = services(request)
-    after = _parse_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor)
     async with svc.database.read() as conn:
         if not await EnvironmentRepository(conn).exists(envID):
             raise NotFound("The environment was not found.")
         rows = await ActivityRepository(conn).list(envID, limit + 1, after, actionType)
     base = base_url(request)
-    page, more = rows[:limit], len(rows) > limit
-    links: dict[str, Any] = {"self": {"href": str(request.url)}}
-    if more:
-        links["next"] = {"href": str(request.url.include_query_params(cursor=_cursor(page[-1]), limit=limit))}
+    page = rows[:limit]
+    links = page_links(request, limit, (page[-1].recorded_at, page[-1].id) if len(rows) > limit else None)
     return JsonResponse(
         {"_links": links, "_embedded": {"activities": [activity_json(base, a) for a in page]}, "size": len(page)}
     )

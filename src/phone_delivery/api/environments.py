@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from phone_delivery.accounts import create_environment
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import caller, environment_admin, organization_admin, services
+from phone_delivery.api.deps import caller, environment_admin, is_uuid, organization_admin, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
@@ -126,10 +126,10 @@ async def replace(request: Request, envID: str, _: Principal = Depends(environme
 
 
 @router.delete("/v1/environments/{envID}", status_code=204, responses=error_responses(401, 403, 404))
-async def delete(
-    request: Request, envID: str, _: Principal = Depends(environment_admin), __: Principal = Depends(organization_admin)
-) -> Response:
-    """Deletes the environment and everything in it (senders, applications, activities)."""
+async def delete(request: Request, envID: str, _: Principal = Depends(organization_admin)) -> Response:
+    """Deletes the environment and everything in it (senders, applications, notifications, activities)."""
+    if not is_uuid(envID):
+        raise NotFound("The environment was not found.")
     svc = services(request)
     async with svc.database.write() as conn:
         repo = EnvironmentRepository(conn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -14,6 +13,7 @@ from phone_delivery.api.deps import environment_admin, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.errors import NotFound
 from phone_delivery.domain.models import Activity, Principal
@@ -55,19 +55,7 @@ def settings_json(base: str, env: str, settings: dict[str, Any] | None) -> dict[
 
 
 def _activity(actor: Principal, env: str, settings_id: str, description: str, at: int) -> Activity:
-    return Activity(
-        id=str(uuid.uuid4()),
-        environment_id=env,
-        action_type="NOTIFICATIONS_SETTINGS.UPDATED",
-        actor_type="CLIENT",
-        actor_id=actor.client_id,
-        actor_name=actor.name,
-        resource_type="NOTIFICATIONS_SETTINGS",
-        resource_id=settings_id,
-        resource_name=None,
-        description=description,
-        recorded_at=at,
-    )
+    return new_activity(env, "NOTIFICATIONS_SETTINGS", "UPDATED", settings_id, description, actor, at)
 
 
 @router.get(PATH, responses=error_responses(401, 403, 404))

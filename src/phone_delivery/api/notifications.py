@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import datetime
 from typing import Any
@@ -17,8 +15,8 @@ from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import caller, environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
-from phone_delivery.delivery.service import idempotency_detail
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
 from phone_delivery.domain.models import Principal
@@ -106,7 +104,9 @@ async def send_response(request: Request) -> Response:
     svc = services(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
-        raise InvalidData(details=[idempotency_detail()])
+        raise InvalidData.single(
+            "INVALID_VALUE", "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters."
+        )
     body = await read_json_object(request, svc.settings.max_body_bytes)
     row, created = await svc.notifications.accept(actor, env_id, body, key)
     headers = {} if created else {"Idempotent-Replayed": "true"}
@@ -143,18 +143,6 @@ def _timestamp(value: str | None, name: str) -> int | None:
         raise InvalidData.single("INVALID_PARAMETER", name, f"{name} must be an ISO 8601 timestamp.") from None
 
 
-def _cursor(cursor: str | None) -> tuple[int, str] | None:
-    if cursor is None:
-        return None
-    try:
-        at, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if is_uuid(last):
-            return int(at), last
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidData.single("INVALID_PARAMETER", "cursor", "The cursor is invalid.")
-
-
 @router.get(PATH, responses=error_responses(400, 401, 403, 404))
 async def read_all(
     request: Request,
@@ -174,15 +162,11 @@ async def read_all(
         if not await EnvironmentRepository(conn).exists(envID):
             raise NotFound("The environment was not found.")
         rows = await NotificationRepository(conn).page(
-            envID, limit + 1, _cursor(cursor), statuses, _timestamp(since, "since"), _timestamp(until, "until")
+            envID, limit + 1, decode_cursor(cursor), statuses, _timestamp(since, "since"), _timestamp(until, "until")
         )
     base = base_url(request)
-    page, more = rows[:limit], len(rows) > limit
-    links: dict[str, Any] = {"self": {"href": str(request.url)}}
-    if more:
-        last = page[-1]
-        token = base64.urlsafe_b64encode(f"{last['created_at']}:{last['id']}".encode()).decode()
-        links["next"] = {"href": str(request.url.include_query_params(cursor=token, limit=limit))}
+    page = rows[:limit]
+    links = page_links(request, limit, (page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None)
     return JsonResponse(
         {"_links": links, "_embedded": {"notifications": [notification_json(base, r) for r in page]}, "size": len(page)}
     )

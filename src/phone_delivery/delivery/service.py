@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.signatures import signature_matches
+from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import now_ms
-from phone_delivery.domain.errors import Detail, InvalidData, NotFound, ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.errors import InvalidData, NotFound, ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -39,19 +40,7 @@ UNDELIVERED_STATES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
 def notification_activity(
     env: str, notification_id: str, verb: str, description: str, actor: Principal | None, at: int
 ) -> Activity:
-    return Activity(
-        id=str(uuid.uuid4()),
-        environment_id=env,
-        action_type=f"NOTIFICATION.{verb}",
-        actor_type="CLIENT" if actor else "SYSTEM",
-        actor_id=actor.client_id if actor else None,
-        actor_name=actor.name if actor else "phone-delivery",
-        resource_type="NOTIFICATION",
-        resource_id=notification_id,
-        resource_name=None,
-        description=description,
-        recorded_at=at,
-    )
+    return new_activity(env, "NOTIFICATION", verb, notification_id, description, actor, at)
 
 
 class NotificationService:
@@ -214,7 +203,3 @@ class NotificationService:
                 notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
             )
         return True
-
-
-def idempotency_detail() -> Detail:
-    return Detail("INVALID_VALUE", "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key")

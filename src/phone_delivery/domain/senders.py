@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import (
     Detail,
@@ -52,7 +53,7 @@ class SenderTransactions(Protocol):
     def write(self) -> AbstractAsyncContextManager[SenderStore]: ...
 
 
-def kind_for(body: Mapping[str, Any], supported: Mapping[str, ProviderFactory]) -> SenderKind:
+def kind_for(body: Mapping[str, Any]) -> SenderKind:
     provider = body.get("provider")
     if provider is None:
         raise InvalidData.single("REQUIRED_VALUE", "provider", "provider is required.")
@@ -63,16 +64,7 @@ def kind_for(body: Mapping[str, Any], supported: Mapping[str, ProviderFactory]) 
             f"provider must be one of: {', '.join(ALL_PROVIDERS)}.",
             {"allowedValues": list(ALL_PROVIDERS)},
         )
-    kind = SENDER_KINDS.get(provider)
-    if kind is None or provider not in supported:
-        available = sorted(set(SENDER_KINDS) & set(supported))
-        raise InvalidData.single(
-            "INVALID_VALUE",
-            "provider",
-            f"provider {provider} is not supported by this server yet. Supported: {', '.join(available)}.",
-            {"allowedValues": available},
-        )
-    return kind
+    return SENDER_KINDS[provider]
 
 
 def provider_error(exc: ProviderRejected) -> InvalidData:
@@ -102,7 +94,7 @@ class SenderService:
         self._url_guard = url_guard
 
     async def create(self, actor: Principal, environment_id: str, body: dict[str, Any]) -> Sender:
-        kind = kind_for(body, self._providers)
+        kind = kind_for(body)
         draft = kind.parse_create(body)
         async with self._tx.read() as store:
             await self._check_room(store, environment_id, draft, None)
@@ -139,7 +131,7 @@ class SenderService:
                 "provider",
                 f"provider cannot be changed (it is {existing.provider}); create a new sender instead.",
             )
-        kind = kind_for(body, self._providers)
+        kind = kind_for(body)
         draft = kind.parse_replace(body)
         if draft.body_id is not None and draft.body_id != sender_id:
             raise InvalidData.single("INVALID_VALUE", "id", "id in the body must match the id in the path.")
@@ -263,16 +255,5 @@ class SenderService:
 
 def activity(actor: Principal, sender: Sender, verb: str, at: int) -> Activity:
     label = sender.name or sender.provider
-    return Activity(
-        id=str(uuid.uuid4()),
-        environment_id=sender.environment_id,
-        action_type=f"{RESOURCE_TYPE}.{verb}",
-        actor_type="CLIENT",
-        actor_id=actor.client_id,
-        actor_name=actor.name,
-        resource_type=RESOURCE_TYPE,
-        resource_id=sender.id,
-        resource_name=sender.name,
-        description=f"Phone delivery settings '{label}' ({sender.provider}) {verb.lower()} by {actor.name}.",
-        recorded_at=at,
-    )
+    description = f"Phone delivery settings '{label}' ({sender.provider}) {verb.lower()} by {actor.name}."
+    return new_activity(sender.environment_id, RESOURCE_TYPE, verb, sender.id, description, actor, at, sender.name)

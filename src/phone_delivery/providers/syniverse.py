@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.ports import AccountInventory, ChannelInfo, NumberInfo, OutboundMessage, SendResult
 from phone_delivery.domain.routing import pick_number
@@ -81,10 +81,7 @@ def _capabilities(values: Any) -> tuple[str, ...]:
 
 
 def _created(value: Any) -> str | None:
-    if isinstance(value, int):
-        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value % 1000:03d}Z"
-    return None
+    return iso_ms(value) if isinstance(value, int) else None
 
 
 class _SyniverseProvider:

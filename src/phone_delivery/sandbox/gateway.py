@@ -7,8 +7,6 @@ can assert on what a custom provider sent; fault switches apply to it like to Tw
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hmac
 import time
 from urllib.parse import parse_qs
@@ -18,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from phone_delivery.sandbox.state import GatewayRequest, SandboxState
+from phone_delivery.sandbox.twilio_api import basic_credentials
 
 
 def oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -27,14 +26,10 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
 def gateway_routes(state: SandboxState) -> list[Route]:
     async def token(request: Request) -> Response:
         form = parse_qs((await request.body()).decode(errors="replace"))
-        client_id = form.get("client_id", [""])[0]
-        secret = form.get("client_secret", [""])[0]
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return oauth_error(401, "invalid_client", "malformed Basic header")
+        basic = basic_credentials(request)
+        if request.headers.get("authorization", "").lower().startswith("basic") and basic is None:
+            return oauth_error(401, "invalid_client", "malformed Basic header")
+        client_id, secret = basic or (form.get("client_id", [""])[0], form.get("client_secret", [""])[0])
         if form.get("grant_type", [""])[0] != "client_credentials":
             return oauth_error(400, "unsupported_grant_type", "only client_credentials")
         client = state.oauth_clients.get(client_id)

@@ -30,7 +30,7 @@ def twilio_error(status: int, code: int, message: str, headers: dict[str, str] |
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _credentials(request: Request) -> tuple[str, str] | None:
+def basic_credentials(request: Request) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
@@ -49,7 +49,7 @@ def twilio_endpoint(state: SandboxState, handler: Handler) -> Callable[[Request]
     """Wraps a handler with fault switches, Basic auth (error 20003) and request recording."""
 
     async def endpoint(request: Request) -> Response:
-        creds = _credentials(request)
+        creds = basic_credentials(request)
         account_sid = creds[0] if creds else None
         response = await _answer(request, creds)
         state.record(request.method, request.url.path, request.url.query, account_sid, response.status_code)

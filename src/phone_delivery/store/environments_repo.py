@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import (
-    activities,
     applications,
-    attempts,
     environments,
-    notification_settings,
-    notifications,
     role_assignments,
-    senders,
 )
 
 
-def _environment(row: object) -> Environment:
-    m = row._mapping  # type: ignore[attr-defined]
+def _environment(row: Any) -> Environment:
+    m = row._mapping
     return Environment(
         id=m["id"],
         name=m["name"],
@@ -34,8 +30,8 @@ def _environment(row: object) -> Environment:
     )
 
 
-def _application(row: object) -> Application:
-    m = row._mapping  # type: ignore[attr-defined]
+def _application(row: Any) -> Application:
+    m = row._mapping
     return Application(
         id=m["id"],
         environment_id=m["environment_id"],
@@ -48,8 +44,8 @@ def _application(row: object) -> Application:
     )
 
 
-def _role(row: object) -> RoleAssignment:
-    m = row._mapping  # type: ignore[attr-defined]
+def _role(row: Any) -> RoleAssignment:
+    m = row._mapping
     return RoleAssignment(
         id=m["id"],
         application_id=m["application_id"],
@@ -104,21 +100,9 @@ class EnvironmentRepository:
         )
 
     async def delete(self, environment_id: str) -> None:
-        # Foreign keys cascade; explicit deletes keep SQLite files without FK enforcement correct too.
-        app_ids = select(applications.c.id).where(applications.c.environment_id == environment_id)
-        await self.conn.execute(delete(role_assignments).where(role_assignments.c.application_id.in_(app_ids)))
-        await self.conn.execute(
-            delete(role_assignments).where(role_assignments.c.scope_environment_id == environment_id)
-        )
-        await self.conn.execute(delete(applications).where(applications.c.environment_id == environment_id))
-        notification_ids = select(notifications.c.id).where(notifications.c.environment_id == environment_id)
-        await self.conn.execute(delete(attempts).where(attempts.c.notification_id.in_(notification_ids)))
-        await self.conn.execute(delete(notifications).where(notifications.c.environment_id == environment_id))
-        await self.conn.execute(
-            delete(notification_settings).where(notification_settings.c.environment_id == environment_id)
-        )
-        await self.conn.execute(delete(senders).where(senders.c.environment_id == environment_id))
-        await self.conn.execute(delete(activities).where(activities.c.environment_id == environment_id))
+        """Everything in the environment goes with it: every table's foreign key to it (directly or
+        through applications and notifications) is ON DELETE CASCADE, which PostgreSQL always enforces
+        and ``Database`` turns on for SQLite (PRAGMA foreign_keys=ON)."""
         await self.conn.execute(delete(environments).where(environments.c.id == environment_id))
 
 
