@@ -2,16 +2,25 @@
 
 ``read()`` opens a short read transaction; ``write()`` opens the request's one write transaction.
 
-On SQLite writes go through aiosqlite and begin with ``BEGIN IMMEDIATE`` (one writer at a time,
-waiting up to the busy timeout) so that a transaction which read first never fails when it later
-writes. Reads run inline on the event loop with the standard ``sqlite3`` driver: in WAL mode a
-reader never waits for a writer, and a primary-key read takes ~30 us inline against ~700 us for
-aiosqlite's round trips to its thread. On PostgreSQL writes are ordinary asyncpg transactions and
-reads run in autocommit (each statement its own snapshot), saving the BEGIN and ROLLBACK round trips.
+On SQLite both run inline on the event loop with the standard ``sqlite3`` driver, each on one
+long-lived connection of this process: a statement takes tens of microseconds inline against
+~500 us for a round trip to a driver thread (aiosqlite), and SQLite serves one writer at a time
+anyway. Writes begin with ``BEGIN IMMEDIATE`` so that a transaction which read first never fails
+when it later writes. Write transactions of this process take turns on an ``asyncio.Lock``; when
+another process holds SQLite's write lock, ``BEGIN IMMEDIATE`` fails at once (busy timeout 0) and
+is retried after an ``asyncio.sleep``, so the event loop never blocks waiting for it (up to
+``WRITE_LOCK_TIMEOUT`` seconds, then the error is raised). Code inside ``write()`` must not wait on
+the network: other writers of the process wait for it. In WAL mode a reader never waits for a writer.
+
+On PostgreSQL writes are ordinary asyncpg transactions and reads run in autocommit (each statement
+its own snapshot), saving the BEGIN and ROLLBACK round trips.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,7 +35,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(engine: Engine, begin: str | None) -> None:
+WRITE_LOCK_TIMEOUT = 30.0
+
+
+def _sqlite_pragmas(engine: Engine, begin: str | None, busy_timeout_ms: int = 30000) -> None:
     """``begin`` is how write transactions start; ``None`` leaves reads in autocommit (each
     SELECT is its own consistent snapshot, with no BEGIN/ROLLBACK round)."""
 
@@ -39,7 +51,7 @@ def _sqlite_pragmas(engine: Engine, begin: str | None) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     if begin is not None:
@@ -62,8 +74,12 @@ class InlineConnection:
         return self._connection.execute(statement, parameters)
 
 
-# What repositories receive: an async connection, or an inline one for SQLite reads.
+# What repositories receive: an async connection, or an inline one on SQLite.
 Conn = AsyncConnection | InlineConnection
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(exc)
 
 
 class Database:
@@ -73,8 +89,12 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         self.inline_reader: Engine | None = None
+        self._inline_writer: Engine | None = None
         self._inline: Connection | None = None
+        self._inline_write: Connection | None = None
+        self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         if self.sqlite:
+            # Used by migrations only; the service's own writes run inline (see write()).
             self.writer: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=2)
             _sqlite_pragmas(self.writer.sync_engine, "BEGIN IMMEDIATE")
             sync_url = make_url(url).set(drivername="sqlite")
@@ -82,6 +102,13 @@ class Database:
                 sync_url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=5
             )
             _sqlite_pragmas(self.inline_reader, None)
+            self._inline_writer = create_engine(
+                sync_url,
+                connect_args={"check_same_thread": False, "timeout": 0},
+                pool_size=1,
+                isolation_level="AUTOCOMMIT",  # transactions are begun and ended by write() itself
+            )
+            _sqlite_pragmas(self._inline_writer, None, busy_timeout_ms=0)
         else:
             self.writer = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
@@ -103,14 +130,56 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self.writer.begin() as conn:
-            yield conn
+    async def write(self) -> AsyncIterator[Conn]:
+        if self._inline_writer is None:
+            async with self.writer.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock():
+            connection = await self._begin_immediate()
+            driver = connection.connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            try:
+                yield InlineConnection(connection)
+                driver.execute("COMMIT")
+            finally:
+                if driver.in_transaction:  # the block raised, or COMMIT failed
+                    driver.execute("ROLLBACK")
+                connection.rollback()  # ends SQLAlchemy's own bookkeeping; nothing at the driver
+
+    def _write_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
+
+    async def _begin_immediate(self) -> Connection:
+        """The write connection inside ``BEGIN IMMEDIATE``, waiting (without blocking the event loop)
+        while another process holds SQLite's write lock."""
+        assert self._inline_writer is not None
+        if self._inline_write is None or self._inline_write.closed:
+            self._inline_write = self._inline_writer.connect()
+        driver = self._inline_write.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+        pause = 0.001
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return self._inline_write
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     async def dispose(self) -> None:
         await self.writer.dispose()
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
-        if self.inline_reader is not None:
-            self.inline_reader.dispose()
+        for connection in (self._inline, self._inline_write):
+            if connection is not None:
+                connection.close()
+        self._inline = self._inline_write = None
+        for engine in (self.inline_reader, self._inline_writer):
+            if engine is not None:
+                engine.dispose()
