@@ -1,10 +1,12 @@
-"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies."""
+"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies, and
+aiohttp's connection pool underneath (``providers/aiohttp_transport.py`` says why)."""
 
 from __future__ import annotations
 
 import httpx
 
 from phone_delivery import __version__
+from phone_delivery.providers.aiohttp_transport import AiohttpTransport
 
 USER_AGENT = f"phone-delivery/{__version__}"
 
@@ -15,5 +17,5 @@ def build_http_client(timeout_seconds: float) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        transport=AiohttpTransport(httpx.Limits(max_connections=200, max_keepalive_connections=50)),
     )
