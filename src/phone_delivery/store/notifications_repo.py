@@ -168,6 +168,15 @@ class NotificationRepository:
         )
         return bool(result.rowcount)
 
+    async def renew_leases(self, notification_ids: list[str], worker: str, until: int) -> int:
+        """Extend the leases this worker still holds on these notifications; returns how many."""
+        result = await self.conn.execute(
+            update(notifications)
+            .where(notifications.c.id.in_(notification_ids), notifications.c.lease_owner == worker)
+            .values(lease_expires_at=until)
+        )
+        return int(result.rowcount)
+
     async def update(self, environment_id: str, notification_id: str, values: dict[str, Any]) -> bool:
         result = await self.conn.execute(
             update(notifications)

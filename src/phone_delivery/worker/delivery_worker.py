@@ -2,10 +2,11 @@
 
 Per claimed notification: the claim transaction marks attempts a dead worker left IN_PROGRESS as
 UNKNOWN, then records a new IN_PROGRESS attempt; only then is the provider called; one more
-transaction records the outcome and the next step (sent, retry later, next sender, failed). A worker
-killed at any point loses nothing: the lease expires and another worker continues. A try whose
-outcome is unknown is recorded as UNKNOWN and the message is sent again (at least once, never a
-silent duplicate).
+transaction records the outcome and the next step (sent, retry later, next sender, failed). While a
+send is in flight the worker renews its lease every third of ``lease_seconds``, so only a worker that
+died (or stalled longer than a lease) loses it. A worker killed at any point loses nothing: the
+lease expires and another worker continues. A try whose outcome is unknown is recorded as UNKNOWN
+and the message is sent again (at least once, never a silent duplicate).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._held: set[str] = set()  # notifications leased by this worker and not yet recorded
 
     def wake(self) -> None:
         self._wake.set()
@@ -114,6 +116,14 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         log.info("worker_started", worker=self.name)
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            await self._claim_and_send()
+        finally:
+            renewer.cancel()
+        log.info("worker_stopped", worker=self.name)
+
+    async def _claim_and_send(self) -> None:
         last_stats = 0.0
         while not self._stopping:
             free = self._settings.worker_concurrency - len(self._in_flight)
@@ -123,6 +133,7 @@ class DeliveryWorker:
             self._wake.clear()  # before claiming, so a wake during the claim is not lost
             claimed = await self._claim(free)
             for item in claimed:
+                self._held.add(item.row["id"])
                 task = asyncio.create_task(self._deliver(item))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
@@ -134,7 +145,23 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._settings.worker_poll_seconds)
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=self._settings.lease_seconds)
-        log.info("worker_stopped", worker=self.name)
+
+    async def _renew_leases(self) -> None:
+        """Every third of a lease, extend the leases of the notifications still in flight."""
+        lease_ms = int(self._settings.lease_seconds * 1000)
+        while True:
+            await asyncio.sleep(self._settings.lease_seconds / 3)
+            held = list(self._held)
+            if not held:
+                continue
+
+            async def renew(conn: Conn, ids: list[str] = held) -> int:
+                return await NotificationRepository(conn).renew_leases(ids, self.name, now_ms() + lease_ms)
+
+            try:
+                await self._writer.run(renew)
+            except Exception:  # the next round tries again; a lease outlasts two missed renewals
+                log.exception("lease_renewal_failed", worker=self.name)
 
     async def _claim(self, batch: int) -> list[Claimed]:
         now = now_ms()
@@ -284,6 +311,10 @@ class DeliveryWorker:
 
         async def write(conn: Conn) -> bool:
             repo = NotificationRepository(conn)
+            if not await repo.update_owned(row["id"], self.name, values):
+                # Another worker took the notification over (this one stalled past its lease) and
+                # marked this attempt UNKNOWN before deciding what to do: leave that record as it is.
+                return False
             await repo.finish_attempt(
                 item.attempt_id,
                 {
@@ -295,8 +326,6 @@ class DeliveryWorker:
                     "finished_at": now,
                 },
             )
-            if not await repo.update_owned(row["id"], self.name, values):
-                return False
             if final is not None:
                 await ActivityRepository(conn).insert(
                     notification_activity(
@@ -310,8 +339,12 @@ class DeliveryWorker:
                 )
             return True
 
-        if not await self._writer.run(write):
-            log.warning("lease_lost", notification_id=row["id"], worker=self.name)
+        try:
+            owned = await self._writer.run(write)
+        finally:
+            self._held.discard(row["id"])
+        if not owned:
+            log.warning("lease_lost", notification_id=row["id"], worker=self.name, outcome=outcome)
             return
         if final is not None:
             self._metrics.notifications.labels(final).inc()
