@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import notification_settings
+
+# Built once (read on every send): executing with parameters skips building and cache-keying.
+_GET = select(notification_settings).where(notification_settings.c.environment_id == bindparam("environment_id"))
 
 
 class NotificationSettingsRepository:
@@ -15,11 +18,7 @@ class NotificationSettingsRepository:
         self.conn = conn
 
     async def get(self, environment_id: str) -> dict[str, Any] | None:
-        row = (
-            await self.conn.execute(
-                select(notification_settings).where(notification_settings.c.environment_id == environment_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_GET, {"environment_id": environment_id})).first()
         if row is None:
             return None
         m = row._mapping

@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from phone_delivery.domain.notifications import IN_PROGRESS, OPEN_STATUSES, UNKNOWN
+from phone_delivery.domain.notifications import DELIVERED, IN_PROGRESS, OPEN_STATUSES, SENT, UNDELIVERED, UNKNOWN
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import attempts, notifications
@@ -18,6 +18,15 @@ Row = dict[str, Any]
 # Built once: executing them with parameters reuses the compiled statement (no per-call cache key).
 _INSERT_NOTIFICATION = notifications.insert()
 _INSERT_ATTEMPT = attempts.insert()
+# The SET clause comes from the keys of the parameters given at execution.
+_FINISH_ATTEMPT = update(attempts).where(attempts.c.id == bindparam("attempt_id"))
+_UPDATE_OWNED = update(notifications).where(
+    notifications.c.id == bindparam("notification_id"), notifications.c.lease_owner == bindparam("worker")
+)
+# A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
+_MARK_SENT = _UPDATE_OWNED.values(
+    status=case((notifications.c.status.in_([DELIVERED, UNDELIVERED]), notifications.c.status), else_=SENT)
+)
 
 
 @dataclass(frozen=True)
@@ -158,15 +167,18 @@ class NotificationRepository:
             await self.conn.execute(_INSERT_ATTEMPT, rows)
 
     async def finish_attempt(self, attempt_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(**values))
+        await self.conn.execute(_FINISH_ATTEMPT, {**values, "attempt_id": attempt_id})
 
     async def update_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
-        result = await self.conn.execute(
-            update(notifications)
-            .where(notifications.c.id == notification_id, notifications.c.lease_owner == worker)
-            .values(**values)
-        )
-        return bool(result.rowcount)
+        """Apply ``values`` if this worker still holds the lease."""
+        params = {**values, "notification_id": notification_id, "worker": worker}
+        return bool((await self.conn.execute(_UPDATE_OWNED, params)).rowcount)
+
+    async def mark_sent_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
+        """Status SENT (unless a status callback already said DELIVERED/UNDELIVERED) and ``values``,
+        if this worker still holds the lease."""
+        params = {**values, "notification_id": notification_id, "worker": worker}
+        return bool((await self.conn.execute(_MARK_SENT, params)).rowcount)
 
     async def renew_leases(self, notification_ids: list[str], worker: str, until: int) -> int:
         """Extend the leases this worker still holds on these notifications; returns how many."""

@@ -22,14 +22,12 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import case
 
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import notification_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.notifications import (
-    DELIVERED,
     FAILED,
     IN_PROGRESS,
     PINGONE_TWILIO,
@@ -38,7 +36,6 @@ from phone_delivery.domain.notifications import (
     SENT,
     SUCCEEDED,
     TRANSIENT,
-    UNDELIVERED,
     RetryPolicy,
     after_try,
 )
@@ -49,7 +46,6 @@ from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, unseal
-from phone_delivery.store.tables import notifications
 
 log = structlog.get_logger(logger_name="phone_delivery.worker")
 
@@ -268,10 +264,7 @@ class DeliveryWorker:
         values: dict[str, Any] = {"updated_at": now, "lease_owner": None, "lease_expires_at": None}
         sender_id = None if item.entry == PINGONE_TWILIO else item.entry
         if step.kind == "DONE":
-            # A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
-            kept = case((notifications.c.status.in_([DELIVERED, UNDELIVERED]), notifications.c.status), else_=SENT)
-            values.update(
-                status=kept,
+            values.update(  # status: SENT, unless a status callback was faster (mark_sent_owned)
                 sender_id=sender_id,
                 provider=provider_name,
                 provider_message_id=result_id,
@@ -311,7 +304,8 @@ class DeliveryWorker:
 
         async def write(conn: Conn) -> bool:
             repo = NotificationRepository(conn)
-            if not await repo.update_owned(row["id"], self.name, values):
+            update = repo.mark_sent_owned if step.kind == "DONE" else repo.update_owned
+            if not await update(row["id"], self.name, values):
                 # Another worker took the notification over (this one stalled past its lease) and
                 # marked this attempt UNKNOWN before deciding what to do: leave that record as it is.
                 return False
