@@ -1,9 +1,13 @@
 """Benchmark: notifications per second end to end (API accept -> sandbox receipt) against the rate at
 which the same sandbox accepts messages sent straight to it, measured in the same run; prints the ratio.
 
+A second reference is measured in the same run: a bare relay (bench/_relay_app.py), a Starlette
+endpoint that forwards each message to the sandbox with the service's own provider HTTP client, with
+no validation, database or worker: the least work any pipeline in Python must do per message.
+
 Usage: python -m bench.delivery [--seconds 10] [--connections 32] [--database-url URL]
 Budget (issue 4): at least 70% of the sandbox's raw rate and at least 500 notifications/s on SQLite.
-Load comes from wrk (apt-get install wrk), the same way for both measurements; every run is bounded
+Load comes from wrk (apt-get install wrk), the same way for every measurement; every run is bounded
 by --seconds plus a drain timeout, and everything listens on 127.0.0.1.
 """
 
@@ -19,7 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench._servers import bootstrap_and_serve, free_port, messaging_sender, python, start, wrk_run
+from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, wrk_run
 
 
 def wait_count(sandbox: str, expected: int, timeout: float) -> float:
@@ -45,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pd-bench-delivery-"))
-    sandbox_port, service_port = free_port(), free_port()
+    sandbox_port, service_port, relay_port = free_port(), free_port(), free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     api = f"http://127.0.0.1:{service_port}"
     env = {
@@ -75,6 +79,28 @@ def main() -> None:
             urlencode({"To": "+14155550100", "MessagingServiceSid": service, "Body": "raw"}),
         )
 
+        relay = start(
+            python(
+                str(ROOT / "bench" / "_relay_app.py"),
+                str(relay_port),
+                raw_url,
+                account["accountSid"],
+                account["authToken"],
+                service,
+            ),
+            ready_url=f"http://127.0.0.1:{relay_port}/",
+        )
+        processes.append(relay)
+        print(f"bare relay: {args.seconds}s of messages through a Starlette endpoint to the sandbox ...", flush=True)
+        relay_rate, _ = wrk_run(
+            f"http://127.0.0.1:{relay_port}/relay",
+            args.seconds,
+            args.connections,
+            {"Content-Type": "application/json"},
+            json.dumps({"to": "+14155550100", "message": "relayed"}),
+        )
+        relay.terminate()
+
         serve_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"} if args.separate_worker else env
         server, api, headers, env_id = bootstrap_and_serve(env, service_port, serve_env)
         processes.append(server)
@@ -101,6 +127,7 @@ def main() -> None:
         finished = wait_count(sandbox, already + accepted, timeout=300)
         pipeline_rate = accepted / (finished - started)
         print(f"sandbox raw rate:   {raw_rate:,.0f} messages/s")
+        print(f"bare relay rate:    {relay_rate:,.0f} messages/s ({relay_rate / raw_rate:.0%} of raw)")
         print(
             f"pipeline rate:      {pipeline_rate:,.0f} notifications/s end to end, {accepted} notifications "
             f"(accepting alone: {accept_rate:,.0f}/s; drained {finished - started - args.seconds:.1f}s after "
@@ -108,7 +135,7 @@ def main() -> None:
         )
         print(
             f"ratio: {pipeline_rate / raw_rate:.0%} of the sandbox's raw rate (budget: at least 70%, and 500/s "
-            "on SQLite)"
+            f"on SQLite); {pipeline_rate / relay_rate:.0%} of the bare relay"
         )
     finally:
         for process in processes:
