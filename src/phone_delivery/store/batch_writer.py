@@ -1,10 +1,12 @@
 """Group commit: many small write jobs share one transaction.
 
 Jobs submitted while a transaction is being written wait for the next one, which runs them all in
-order and commits once. With one writer at a time (SQLite) this turns N commits into one; on
-PostgreSQL it saves round trips. If the shared transaction fails, every job of that batch is run
-again in a transaction of its own, so one bad job never fails the others and each caller sees its
-own result or error.
+order and commits once. With one writer at a time (SQLite) this turns N commits into one. On
+PostgreSQL, where every statement is a round trip, up to ``parallel`` batches are written at once on
+their own connections (jobs never depend on the order of other callers' jobs; rows two jobs both
+touch are serialised by PostgreSQL's row locks). If the shared transaction fails, every job of that
+batch is run again in a transaction of its own, so one bad job never fails the others and each
+caller sees its own result or error.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ Job = Callable[[Conn], Awaitable[Any]]
 
 
 class BatchWriter:
-    def __init__(self, database: Database, max_batch: int = 256) -> None:
+    def __init__(self, database: Database, max_batch: int = 256, parallel: int | None = None) -> None:
         self._database = database
         self._max_batch = max_batch
+        self._parallel = parallel if parallel is not None else (1 if database.sqlite else 4)
         self._pending: list[tuple[Job, asyncio.Future[Any]]] = []
-        self._draining: asyncio.Task[None] | None = None
+        self._draining: set[asyncio.Task[None]] = set()
 
     async def run(self, job: Callable[[Conn], Awaitable[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((job, future))
-        if self._draining is None or self._draining.done():
-            self._draining = asyncio.create_task(self._drain())
+        # A drain that has just returned is done before its done-callbacks run: count live ones only.
+        self._draining = {task for task in self._draining if not task.done()}
+        if len(self._draining) < self._parallel:
+            self._draining.add(asyncio.create_task(self._drain()))
         return await future
 
     async def _drain(self) -> None:

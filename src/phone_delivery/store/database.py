@@ -110,7 +110,7 @@ class Database:
             )
             _sqlite_pragmas(self._inline_writer, None, busy_timeout_ms=0)
         else:
-            self.writer = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.writer = create_async_engine(url, pool_size=20, max_overflow=0, pool_pre_ping=True)
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
 

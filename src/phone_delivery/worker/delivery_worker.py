@@ -102,6 +102,7 @@ class DeliveryWorker:
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._held: set[str] = set()  # notifications leased by this worker and not yet recorded
+        self._min_claim = max(1, settings.worker_concurrency // 4)
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,7 +124,8 @@ class DeliveryWorker:
         last_stats = 0.0
         while not self._stopping:
             free = self._settings.worker_concurrency - len(self._in_flight)
-            if free <= 0:
+            if free <= 0 or (free < self._min_claim and self._in_flight):
+                # Under load, claim in batches: a claim per freed slot would cost a transaction per send.
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
             self._wake.clear()  # before claiming, so a wake during the claim is not lost

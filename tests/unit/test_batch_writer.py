@@ -1,0 +1,117 @@
+"""Group commit: concurrent jobs share transactions, each caller gets its own result or error, and
+on PostgreSQL several batches are written at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from phone_delivery.store.batch_writer import BatchWriter
+from phone_delivery.store.database import Conn, Database
+from tests.conftest import drop_postgres_database, make_postgres_database, postgres_available
+
+
+class CountingDatabase(Database):
+    """Counts write transactions and how many were open at once."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.transactions = 0
+        self.open = 0
+        self.most_open = 0
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Conn]:
+        async with super().write() as conn:
+            self.transactions += 1
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+            try:
+                yield conn
+            finally:
+                self.open -= 1
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
+        return
+    if not postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run these tests on PostgreSQL")
+        pytest.skip("PostgreSQL is not reachable")
+    db = make_postgres_database()
+    try:
+        yield db.url
+    finally:
+        drop_postgres_database(db)
+
+
+async def _setup(url: str) -> CountingDatabase:
+    database = CountingDatabase(url)
+    async with database.write() as conn:
+        await conn.execute(text("CREATE TABLE t (x INTEGER PRIMARY KEY)"))
+    database.transactions = 0
+    return database
+
+
+def _insert(value: int, pause: float = 0.0):  # type: ignore[no-untyped-def]
+    async def job(conn: Conn) -> int:
+        await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": value})
+        if pause:
+            await asyncio.sleep(pause)
+        return value
+
+    return job
+
+
+def test_concurrent_jobs_share_transactions(database_url: str) -> None:
+    async def scenario() -> tuple[list[int], int]:
+        database = await _setup(database_url)
+        writer = BatchWriter(database)
+        results = await asyncio.gather(*(writer.run(_insert(i)) for i in range(200)))
+        transactions = database.transactions
+        await database.dispose()
+        return results, transactions
+
+    results, transactions = asyncio.run(scenario())
+    assert results == list(range(200))
+    assert transactions <= 4  # 200 commits became a few
+
+
+def test_a_failing_job_fails_only_its_caller(database_url: str) -> None:
+    async def scenario() -> tuple[list[object], list[int]]:
+        database = await _setup(database_url)
+        writer = BatchWriter(database)
+        jobs = [_insert(i) for i in range(20)]
+        jobs[7] = _insert(3)  # a duplicate key
+        results = await asyncio.gather(*(writer.run(job) for job in jobs), return_exceptions=True)
+        async with database.read() as conn:
+            stored = [r[0] for r in await conn.execute(text("SELECT x FROM t ORDER BY x"))]
+        await database.dispose()
+        return results, stored
+
+    results, stored = asyncio.run(scenario())
+    assert isinstance(results[7], Exception) and "unique" in str(results[7]).lower()
+    assert [r for i, r in enumerate(results) if i != 7] == [i for i in range(20) if i != 7]
+    assert stored == [i for i in range(20) if i != 7]
+
+
+def test_postgres_writes_batches_in_parallel_and_sqlite_one_at_a_time(database_url: str) -> None:
+    async def scenario() -> int:
+        database = await _setup(database_url)
+        writer = BatchWriter(database, max_batch=4)
+        await asyncio.gather(*(writer.run(_insert(i, pause=0.01)) for i in range(40)))
+        most_open = database.most_open
+        await database.dispose()
+        return most_open
+
+    most_open = asyncio.run(scenario())
+    assert most_open == (1 if database_url.startswith("sqlite") else 4)
