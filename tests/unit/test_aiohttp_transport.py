@@ -126,3 +126,24 @@ def test_an_answer_over_the_size_cap_is_a_read_error() -> None:
             server.close()
 
     asyncio.run(scenario())
+
+
+def test_cookies_a_provider_sets_are_never_sent_back() -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                seen.append(await _read_request(reader))
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=tenant-a; Path=/\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+
+    async def call(client: httpx.AsyncClient, url: str) -> None:
+        await client.get(url)
+        await client.get(url)
+
+    _run(handler, call)
+    assert len(seen) == 2
+    assert all(b"cookie:" not in request.lower() for request in seen)

@@ -1,7 +1,11 @@
-"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies, and
-aiohttp's connection pool underneath (``providers/aiohttp_transport.py`` says why)."""
+"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies, no
+cookies (one client serves every tenant's providers: a cookie one gateway sets must never reach
+another tenant's calls), and aiohttp's connection pool underneath (``providers/aiohttp_transport.py``
+says why)."""
 
 from __future__ import annotations
+
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -17,5 +21,6 @@ def build_http_client(timeout_seconds: float) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": USER_AGENT},
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # accepts none, sends none
         transport=AiohttpTransport(httpx.Limits(max_connections=200, max_keepalive_connections=50)),
     )
