@@ -11,6 +11,8 @@ another process holds SQLite's write lock, ``BEGIN IMMEDIATE`` fails at once (bu
 is retried after an ``asyncio.sleep``, so the event loop never blocks waiting for it (up to
 ``WRITE_LOCK_TIMEOUT`` seconds, then the error is raised). Code inside ``write()`` must not wait on
 the network: other writers of the process wait for it. In WAL mode a reader never waits for a writer.
+A ``Database`` serves one event loop thread at a time (each process has one; tests build one per
+server thread).
 
 On PostgreSQL writes are ordinary asyncpg transactions and reads run in autocommit (each statement
 its own snapshot), saving the BEGIN and ROLLBACK round trips.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,7 +95,9 @@ class Database:
         self._inline_writer: Engine | None = None
         self._inline: Connection | None = None
         self._inline_write: Connection | None = None
-        self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         if self.sqlite:
             # Used by migrations only; the service's own writes run inline (see write()).
             self.writer: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=2)

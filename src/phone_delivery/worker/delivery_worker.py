@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -135,6 +136,8 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._deliver(item))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+                # However the send ends (recorded, crashed, cancelled), its lease is renewed no more.
+                task.add_done_callback(functools.partial(self._release, item.row["id"]))
             if time.monotonic() - last_stats > 5:
                 await self._queue_stats()
                 last_stats = time.monotonic()
@@ -143,6 +146,9 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._settings.worker_poll_seconds)
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=self._settings.lease_seconds)
+
+    def _release(self, notification_id: str, _: asyncio.Task[None]) -> None:
+        self._held.discard(notification_id)
 
     async def _renew_leases(self) -> None:
         """Every third of a lease, extend the leases of the notifications still in flight."""
@@ -335,11 +341,7 @@ class DeliveryWorker:
                 )
             return True
 
-        try:
-            owned = await self._writer.run(write)
-        finally:
-            self._held.discard(row["id"])
-        if not owned:
+        if not await self._writer.run(write):
             log.warning("lease_lost", notification_id=row["id"], worker=self.name, outcome=outcome)
             return
         if final is not None:
