@@ -90,3 +90,14 @@ def test_immutable_fields() -> None:
         KIND.check_replace(existing(), draft)
     assert codes(info.value) == {("INVALID_VALUE", "sid"), ("INVALID_VALUE", "authToken")}
     assert "zz-new-token" not in str([d.message for d in info.value.details])
+
+
+def test_ids_in_paths_must_be_canonical_uuids() -> None:
+    import uuid
+
+    from phone_delivery.api.deps import is_uuid
+
+    value = str(uuid.uuid4())
+    assert is_uuid(value) and is_uuid(value.upper())
+    for bad in (value + "\n", value.replace("-", ""), "{" + value + "}", "urn:uuid:" + value, value[:-1], "", "x" * 36):
+        assert not is_uuid(bad), bad
