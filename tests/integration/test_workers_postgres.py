@@ -60,7 +60,15 @@ def pg_setup(sandbox: SandboxAdmin, tmp_path: Path) -> Iterator[dict[str, Any]]:
                 ).status_code
                 == 200
             )
-            yield {"api": api, "env": env, "settings": settings, "db": db, "sandbox": sandbox, "tmp": tmp_path}
+            yield {
+                "api": api,
+                "env": env,
+                "settings": settings,
+                "db": db,
+                "sandbox": sandbox,
+                "tmp": tmp_path,
+                "account": account,
+            }
     finally:
         drop_postgres_database(db)
 
@@ -135,6 +143,40 @@ def wait_all_final(setup: dict[str, Any], ids: dict[str, str], seconds: float) -
     return {i: {"status": status.get(i), "outcomes": outcomes.get(i, [])} for i in ids}
 
 
+def sends_in_flight(setup: dict[str, Any], pid: int) -> int:
+    """Attempts the worker process ``pid`` has recorded as IN_PROGRESS (provider called, no answer yet)."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.tables import attempts
+
+    async def count() -> int:
+        database = Database(setup["db"].url)
+        try:
+            async with database.read() as conn:
+                query = select(func.count()).where(
+                    attempts.c.outcome == "IN_PROGRESS", attempts.c.worker.like(f"%:{pid}:%")
+                )
+                return int((await conn.execute(query)).scalar_one())
+        finally:
+            await database.dispose()
+
+    return asyncio.run(count())
+
+
+def kill_mid_send(setup: dict[str, Any], worker: subprocess.Popen[bytes], rng: random.Random) -> None:
+    """SIGKILL the worker at a random moment while it has sends in flight."""
+    deadline = time.monotonic() + 60
+    while sends_in_flight(setup, worker.pid) == 0:
+        assert time.monotonic() < deadline, "the worker never started sending"
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0, 0.3))
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
 def deliveries(sandbox: SandboxAdmin) -> Counter[str]:
     return Counter(m["to"] for m in sandbox.http.get("/_admin/inbox").json()["messages"])
 
@@ -142,14 +184,20 @@ def deliveries(sandbox: SandboxAdmin) -> Counter[str]:
 @pytest.mark.slow
 def test_sigkilled_worker_loses_nothing(pg_setup: dict[str, Any]) -> None:
     ids = accept_many(pg_setup["api"], pg_setup["env"], "200")
+    # Every send takes 150 ms at the sandbox, so each kill finds sends in flight.
+    slow = {
+        "count": 100000,
+        "latencyMs": 150,
+        "pathContains": "/Messages",
+        "accountSid": pg_setup["account"]["accountSid"],
+    }
+    assert pg_setup["sandbox"].http.post("/_admin/faults", json=slow).status_code == 201
     rng = random.Random(20261127)
     kills = 0
     worker = start_worker(pg_setup, lease=2)
     try:
-        for _ in range(10):  # bounded: ten kills at random moments, each followed by a restart
-            time.sleep(rng.uniform(0.2, 0.9))
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=10)
+        for _ in range(10):  # bounded: ten kills mid-send, each followed by a restart
+            kill_mid_send(pg_setup, worker, rng)
             kills += 1
             worker = start_worker(pg_setup, lease=2)
         result = wait_all_final(pg_setup, ids, seconds=120)
@@ -159,6 +207,7 @@ def test_sigkilled_worker_loses_nothing(pg_setup: dict[str, Any]) -> None:
     assert kills == 10
     unknown = sum("UNKNOWN" in r["outcomes"] for r in result.values())
     print(f"after {kills} SIGKILLs: {unknown} notifications had an attempt with unknown outcome")
+    assert unknown >= kills  # every kill cut sends short: the test really kills mid-send
     not_final = [i for i, r in result.items() if r["status"] not in FINAL]
     assert not not_final, f"{len(not_final)} notifications never finished"
     assert all(r["status"] in ("SENT", "DELIVERED") for r in result.values())
