@@ -166,6 +166,26 @@ def sends_in_flight(setup: dict[str, Any], pid: int) -> int:
     return asyncio.run(count())
 
 
+def sends_by_worker_process(setup: dict[str, Any]) -> dict[str, int]:
+    """Attempts per worker process id."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from phone_delivery.store.database import Database
+    from phone_delivery.store.tables import attempts
+
+    async def names() -> list[str]:
+        database = Database(setup["db"].url)
+        try:
+            async with database.read() as conn:
+                return [str(r[0]) for r in await conn.execute(select(attempts.c.worker))]
+        finally:
+            await database.dispose()
+
+    return dict(Counter(name.split(":")[1] for name in asyncio.run(names())))
+
+
 def kill_mid_send(setup: dict[str, Any], worker: subprocess.Popen[bytes], rng: random.Random) -> None:
     """SIGKILL the worker at a random moment while it has sends in flight."""
     deadline = time.monotonic() + 60
@@ -222,6 +242,15 @@ def test_sigkilled_worker_loses_nothing(pg_setup: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_two_workers_never_send_twice(pg_setup: dict[str, Any]) -> None:
     ids = accept_many(pg_setup["api"], pg_setup["env"], "300")
+    # Sends take 50 ms at the sandbox, so the two workers overlap for the whole run (they start ~1 s apart
+    # at most) instead of the first one draining the queue alone.
+    slow = {
+        "count": 100000,
+        "latencyMs": 50,
+        "pathContains": "/Messages",
+        "accountSid": pg_setup["account"]["accountSid"],
+    }
+    assert pg_setup["sandbox"].http.post("/_admin/faults", json=slow).status_code == 201
     workers = [start_worker(pg_setup, lease=30), start_worker(pg_setup, lease=30)]
     try:
         result = wait_all_final(pg_setup, ids, seconds=120)
@@ -234,3 +263,6 @@ def test_two_workers_never_send_twice(pg_setup: dict[str, Any]) -> None:
     assert all(r["outcomes"] == ["SENT"] for r in result.values())
     received = deliveries(pg_setup["sandbox"])
     assert all(received[number] == 1 for number in ids.values())
+    shares = sends_by_worker_process(pg_setup)
+    print(f"sends per worker process: {shares}")
+    assert len(shares) == 2 and min(shares.values()) >= 100  # both really sent, side by side
