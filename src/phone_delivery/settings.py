@@ -64,7 +64,12 @@ class Settings(BaseSettings):
     worker_enabled: bool = Field(default=True, description="Run the delivery worker inside serve/dev.")
     worker_concurrency: int = Field(default=32, ge=1, le=1000, description="Notifications sent at once per worker.")
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="Idle wait between claims.")
-    lease_seconds: float = Field(default=60, ge=1, le=3600, description="How long a claimed notification is leased.")
+    lease_seconds: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How long a claimed notification is leased; renewed every third of it while its send is in flight.",
+    )
     retry_base_seconds: float = Field(default=1.0, ge=0.001, le=60, description="First retry delay (doubles).")
     retry_max_seconds: float = Field(default=30.0, ge=0.001, le=3600, description="Largest retry delay.")
     tries_per_sender: int = Field(default=3, ge=1, le=20, description="Tries at one sender before the next.")
