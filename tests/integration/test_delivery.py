@@ -338,6 +338,11 @@ def test_invalid_numbers(admin_api: Api, env: str, to: str, code: str) -> None:
     detail(assert_pingone_error(send(admin_api, env, to=to), 400, "INVALID_DATA"), code, "to")
 
 
+def test_sending_in_an_unknown_environment_is_404(admin_api: Api) -> None:
+    result = assert_pingone_error(send(admin_api, str(uuid.uuid4())), 404, "NOT_FOUND")
+    assert "environment" in result["message"].lower()
+
+
 def test_numbers_are_normalised_to_e164(admin_api: Api, env: str) -> None:
     assert send(admin_api, env, to="+1 (415) 555-2671").json()["to"] == "+14155552671"
 

@@ -28,7 +28,6 @@ from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
-from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.notifications_repo import NotificationRepository, seal
 
@@ -65,10 +64,10 @@ class NotificationService:
         seen in the last 24 hours the original notification is returned (False: nothing new)."""
         request = accept(body)
         async with self._database.read() as conn:
-            if not await EnvironmentRepository(conn).exists(env):
-                raise NotFound("The environment was not found.")
-            settings = await NotificationSettingsRepository(conn).get(env)
-        chain = (settings or {}).get("smsProvidersFallbackChain") or [PINGONE_TWILIO]
+            configured = await NotificationSettingsRepository(conn).fallback_chain(env)
+        if configured is None:
+            raise NotFound("The environment was not found.")
+        chain = configured or [PINGONE_TWILIO]
         now = now_ms()
         notification_id = str(uuid.uuid4())
         values = {

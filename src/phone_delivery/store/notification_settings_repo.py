@@ -7,15 +7,30 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 
 from phone_delivery.store.database import Conn
-from phone_delivery.store.tables import notification_settings
+from phone_delivery.store.tables import environments, notification_settings
 
 # Built once (read on every send): executing with parameters skips building and cache-keying.
 _GET = select(notification_settings).where(notification_settings.c.environment_id == bindparam("environment_id"))
+_CHAIN = (
+    select(environments.c.id, notification_settings.c.sms_providers_fallback_chain)
+    .select_from(
+        environments.outerjoin(notification_settings, notification_settings.c.environment_id == environments.c.id)
+    )
+    .where(environments.c.id == bindparam("environment_id"))
+)
 
 
 class NotificationSettingsRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
+
+    async def fallback_chain(self, environment_id: str) -> list[str] | None:
+        """The environment's ``smsProvidersFallbackChain`` (empty when unset), or None when there is no
+        such environment: one query on the send path."""
+        row = (await self.conn.execute(_CHAIN, {"environment_id": environment_id})).first()
+        if row is None:
+            return None
+        return list(row._mapping["sms_providers_fallback_chain"] or [])
 
     async def get(self, environment_id: str) -> dict[str, Any] | None:
         row = (await self.conn.execute(_GET, {"environment_id": environment_id})).first()
