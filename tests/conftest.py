@@ -53,6 +53,14 @@ def postgres_available() -> bool:
     return True
 
 
+def require_postgres() -> None:
+    """Skip the calling test without PostgreSQL; under CI=true, fail it instead."""
+    if not postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run on PostgreSQL but {POSTGRES_ADMIN_URL} is not reachable")
+        pytest.skip("PostgreSQL is not reachable")
+
+
 @dataclass
 class PostgresDatabase:
     name: str
@@ -107,10 +115,7 @@ def stack(
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     pg = None
     if backend == "postgresql":
-        if not postgres_available():
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"CI must run on PostgreSQL but {POSTGRES_ADMIN_URL} is not reachable")
-            pytest.skip("PostgreSQL is not reachable")
+        require_postgres()
         pg = make_postgres_database()
         url = pg.url
     else:

@@ -6,43 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from phone_delivery.app import create_app
-from tests.integration.test_workers_postgres import FINAL, accept_many, deliveries, start_worker, wait_all_final
-from tests.support import Api, SandboxAdmin, bootstrap, free_port, serving, sqlite_settings
+from tests.integration.test_workers_postgres import (
+    FINAL,
+    accept_many,
+    deliveries,
+    delivery_stack,
+    start_worker,
+    wait_all_final,
+)
+from tests.support import SandboxAdmin
 
 
 @pytest.fixture
 def sqlite_setup(sandbox: SandboxAdmin, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    settings = sqlite_settings(tmp_path, sandbox, public_base_url=f"http://127.0.0.1:{port}", worker_enabled=False)
-    creds = bootstrap(settings)
-    with serving(create_app(settings), port=port) as server:
-        api = Api(server.url, creds)
-        env = api.new_environment("sqlite-worker")
-        account = sandbox.account(services=1)
-        sender = api.post(
-            api.senders_path(env),
-            json={
-                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-                "name": "ms",
-                "sid": account["accountSid"],
-                "authToken": account["authToken"],
-            },
-        ).json()
-        services = [{**s, "selected": True} for s in sender["messagingServices"]]
-        api.put(
-            api.senders_path(env, sender["id"]),
-            json={**sender, "authToken": account["authToken"], "messagingServices": services},
-        )
-        chain = {"smsProvidersFallbackChain": [sender["id"]]}
-        assert api.put(f"/v1/environments/{env}/notificationsSettings", json=chain).status_code == 200
-        db = SimpleNamespace(url=settings.resolved_database_url)  # what start_worker reads
-        yield {"api": api, "env": env, "settings": settings, "db": db, "sandbox": sandbox, "tmp": tmp_path}
+    with delivery_stack(sandbox, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'phone-delivery.db'}") as setup:
+        yield setup
 
 
 @pytest.mark.slow

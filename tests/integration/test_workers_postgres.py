@@ -12,63 +12,65 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from phone_delivery.app import create_app
-from tests.conftest import drop_postgres_database, make_postgres_database, postgres_available
+from tests.conftest import drop_postgres_database, make_postgres_database, require_postgres
+from tests.integration.test_delivery import chain, messaging_sender
 from tests.support import Api, SandboxAdmin, bootstrap, free_port, serving, settings_for
 
 COUNT = 1000
 FINAL = ("SENT", "DELIVERED", "UNDELIVERED", "FAILED")
 
 
+@contextmanager
+def delivery_stack(sandbox: SandboxAdmin, tmp_path: Path, database_url: str) -> Iterator[dict[str, Any]]:
+    """An API without a worker of its own, an environment whose chain is one Messaging Service sender
+    of a fresh sandbox account; workers are started as separate processes by the tests."""
+    port = free_port()
+    settings = settings_for(
+        tmp_path, database_url, sandbox, public_base_url=f"http://127.0.0.1:{port}", worker_enabled=False
+    )
+    creds = bootstrap(settings)
+    with serving(create_app(settings), port=port) as server:
+        api = Api(server.url, creds)
+        env = api.new_environment("workers")
+        sender, account = messaging_sender(api, env, sandbox)
+        chain(api, env, sender["id"])
+        yield {
+            "api": api,
+            "env": env,
+            "settings": settings,
+            "db": SimpleNamespace(url=database_url),
+            "sandbox": sandbox,
+            "tmp": tmp_path,
+            "account": account,
+        }
+
+
+def slow_sends(setup: dict[str, Any], latency_ms: int) -> None:
+    """From now on the sandbox answers this stack's account's messages after ``latency_ms``."""
+    fault = {
+        "count": 100000,
+        "latencyMs": latency_ms,
+        "pathContains": "/Messages",
+        "accountSid": setup["account"]["accountSid"],
+    }
+    assert setup["sandbox"].http.post("/_admin/faults", json=fault).status_code == 201
+
+
 @pytest.fixture
 def pg_setup(sandbox: SandboxAdmin, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    if not postgres_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run the worker tests on PostgreSQL")
-        pytest.skip("PostgreSQL is not reachable")
+    require_postgres()
     db = make_postgres_database()
-    port = free_port()
-    settings = settings_for(tmp_path, db.url, sandbox, public_base_url=f"http://127.0.0.1:{port}", worker_enabled=False)
-    creds = bootstrap(settings)
     try:
-        with serving(create_app(settings), port=port) as server:
-            api = Api(server.url, creds)
-            env = api.new_environment("workers")
-            account = sandbox.account(services=1)
-            sender = api.post(
-                api.senders_path(env),
-                json={
-                    "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-                    "name": "ms",
-                    "sid": account["accountSid"],
-                    "authToken": account["authToken"],
-                },
-            ).json()
-            services = [{**s, "selected": True} for s in sender["messagingServices"]]
-            api.put(
-                api.senders_path(env, sender["id"]),
-                json={**sender, "authToken": account["authToken"], "messagingServices": services},
-            )
-            assert (
-                api.put(
-                    f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender["id"]]}
-                ).status_code
-                == 200
-            )
-            yield {
-                "api": api,
-                "env": env,
-                "settings": settings,
-                "db": db,
-                "sandbox": sandbox,
-                "tmp": tmp_path,
-                "account": account,
-            }
+        with delivery_stack(sandbox, tmp_path, db.url) as setup:
+            yield setup
     finally:
         drop_postgres_database(db)
 
@@ -204,14 +206,7 @@ def deliveries(sandbox: SandboxAdmin) -> Counter[str]:
 @pytest.mark.slow
 def test_sigkilled_worker_loses_nothing(pg_setup: dict[str, Any]) -> None:
     ids = accept_many(pg_setup["api"], pg_setup["env"], "200")
-    # Every send takes 150 ms at the sandbox, so each kill finds sends in flight.
-    slow = {
-        "count": 100000,
-        "latencyMs": 150,
-        "pathContains": "/Messages",
-        "accountSid": pg_setup["account"]["accountSid"],
-    }
-    assert pg_setup["sandbox"].http.post("/_admin/faults", json=slow).status_code == 201
+    slow_sends(pg_setup, 150)  # so that each kill finds sends in flight
     rng = random.Random(20261127)
     kills = 0
     worker = start_worker(pg_setup, lease=2)
@@ -242,15 +237,9 @@ def test_sigkilled_worker_loses_nothing(pg_setup: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_two_workers_never_send_twice(pg_setup: dict[str, Any]) -> None:
     ids = accept_many(pg_setup["api"], pg_setup["env"], "300")
-    # Sends take 50 ms at the sandbox, so the two workers overlap for the whole run (they start ~1 s apart
-    # at most) instead of the first one draining the queue alone.
-    slow = {
-        "count": 100000,
-        "latencyMs": 50,
-        "pathContains": "/Messages",
-        "accountSid": pg_setup["account"]["accountSid"],
-    }
-    assert pg_setup["sandbox"].http.post("/_admin/faults", json=slow).status_code == 201
+    # Sends take 50 ms, so the two workers (started ~1 s apart at most) overlap for the whole run
+    # instead of the first one draining the queue alone.
+    slow_sends(pg_setup, 50)
     workers = [start_worker(pg_setup, lease=30), start_worker(pg_setup, lease=30)]
     try:
         result = wait_all_final(pg_setup, ids, seconds=120)

@@ -4,7 +4,6 @@ on PostgreSQL several batches are written at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ from sqlalchemy import text
 
 from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.database import Conn, Database
-from tests.conftest import drop_postgres_database, make_postgres_database, postgres_available
+from tests.conftest import drop_postgres_database, make_postgres_database, require_postgres
 
 
 class CountingDatabase(Database):
@@ -43,10 +42,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
         return
-    if not postgres_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run these tests on PostgreSQL")
-        pytest.skip("PostgreSQL is not reachable")
+    require_postgres()
     db = make_postgres_database()
     try:
         yield db.url
