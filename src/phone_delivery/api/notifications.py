@@ -12,13 +12,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import caller, environment_admin, is_uuid, services
+from phone_delivery.api.deps import environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
-from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
+from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
 from phone_delivery.domain.notifications import STATUSES
 from phone_delivery.store.environments_repo import EnvironmentRepository
@@ -96,11 +96,7 @@ def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, A
 async def send_response(request: Request) -> Response:
     """Accept a notification: served in front of FastAPI (``api/fast_path.py``), like the sender read."""
     env_id = request.path_params["envID"]
-    actor = await caller(request)
-    if not actor.can_administer(env_id):
-        raise Forbidden("The access token has no Environment Admin role for this environment.")
-    if not is_uuid(env_id):
-        raise NotFound("The environment was not found.")
+    actor = await environment_admin(request, env_id)
     svc = services(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):

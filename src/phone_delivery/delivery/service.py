@@ -22,6 +22,7 @@ from phone_delivery.domain.notifications import (
     SENT,
     UNDELIVERED,
     accept,
+    reports_by_twilio_callback,
 )
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.store.activities_repo import ActivityRepository
@@ -173,7 +174,7 @@ class NotificationService:
         """Apply a signed Twilio status callback; False when the signature does not match."""
         async with self._database.read() as conn:
             row = await NotificationRepository(conn).get(env, notification_id)
-        if row is None or row["provider"] is None or not row["provider"].startswith(("CUSTOM_TWILIO", PINGONE_TWILIO)):
+        if row is None or row["provider"] is None or not reports_by_twilio_callback(row["provider"]):
             return False
         entry = row["sender_id"] or PINGONE_TWILIO
         try:

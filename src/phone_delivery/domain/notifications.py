@@ -27,6 +27,12 @@ STATUSES = (QUEUED, SENDING, SENT, DELIVERED, UNDELIVERED, FAILED)
 OPEN_STATUSES = (QUEUED, SENDING)
 PINGONE_TWILIO = "PINGONE_TWILIO"
 
+
+def reports_by_twilio_callback(provider: str) -> bool:
+    """Twilio senders (ours and the platform's) are asked for status callbacks, and only theirs are taken."""
+    return provider.startswith(("CUSTOM_TWILIO", PINGONE_TWILIO))
+
+
 # Attempt outcomes
 IN_PROGRESS = "IN_PROGRESS"  # written before the provider is called
 SUCCEEDED = "SENT"

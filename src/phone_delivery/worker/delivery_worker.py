@@ -32,6 +32,7 @@ from phone_delivery.domain.notifications import (
     FAILED,
     IN_PROGRESS,
     PINGONE_TWILIO,
+    QUEUED,
     RECIPIENT_FAILED,
     SENDER_FAILED,
     SENT,
@@ -39,6 +40,7 @@ from phone_delivery.domain.notifications import (
     TRANSIENT,
     RetryPolicy,
     after_try,
+    reports_by_twilio_callback,
 )
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.settings import Settings
@@ -225,7 +227,7 @@ class DeliveryWorker:
             content = unseal(self._cipher, row["content_ciphertext"])
             callback = (
                 f"{self._callback_base}/callbacks/twilio/{env}/{row['id']}"
-                if self._callback_base and provider_name.startswith(("CUSTOM_TWILIO", "PINGONE_TWILIO"))
+                if self._callback_base and reports_by_twilio_callback(provider_name)
                 else None
             )
             message = OutboundMessage(
@@ -283,7 +285,7 @@ class DeliveryWorker:
             )
         elif step.kind == "RETRY":
             values.update(
-                status="QUEUED",
+                status=QUEUED,
                 tries_at_position=tries,
                 next_attempt_at=now + int(step.delay * 1000),
                 error_code=error_code,
@@ -291,7 +293,7 @@ class DeliveryWorker:
             )
         elif step.kind == "NEXT":
             values.update(
-                status="QUEUED",
+                status=QUEUED,
                 chain_position=position + 1,
                 tries_at_position=0,
                 next_attempt_at=now,
