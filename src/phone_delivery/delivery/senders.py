@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -10,6 +9,7 @@ import httpx
 from phone_delivery.domain.errors import ProviderRejected
 from phone_delivery.domain.notifications import PINGONE_TWILIO
 from phone_delivery.domain.ports import ProviderFactory, SenderProvider
+from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.providers.twilio_accounts import PlatformTwilioProvider
 from phone_delivery.providers.twilio_rest import TwilioBases
 from phone_delivery.settings import Settings
@@ -44,9 +44,16 @@ class SenderResolver:
         self._http = http
         self._settings = settings
         self._ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[ResolvedSender, float]] = {}
+        self._cache: ExpiringCache[tuple[str, str], ResolvedSender] = ExpiringCache()
+        self._platform: ResolvedSender | None = None
 
-    def platform(self) -> ResolvedSender:
+    def _platform_sender(self) -> ResolvedSender:
+        """PINGONE_TWILIO, from the server's settings: built once, on first use."""
+        if self._platform is None:
+            self._platform = self._build_platform()
+        return self._platform
+
+    def _build_platform(self) -> ResolvedSender:
         s = self._settings
         if (
             not s.platform_twilio_account_sid
@@ -71,11 +78,10 @@ class SenderResolver:
 
     async def resolve(self, environment_id: str, entry: str) -> ResolvedSender:
         if entry == PINGONE_TWILIO:
-            return self.platform()
-        now = time.monotonic()
+            return self._platform_sender()
         hit = self._cache.get((environment_id, entry))
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if hit is not None:
+            return hit
         async with self._database.read() as conn:
             sender = await SenderRepository(conn, self._cipher).get(environment_id, entry)
         if sender is None:
@@ -83,7 +89,5 @@ class SenderResolver:
         provider = self._providers[sender.provider](sender.config, sender.secrets)
         token = sender.secrets.get("authToken") if sender.provider.startswith("CUSTOM_TWILIO") else None
         resolved = ResolvedSender(provider, sender.provider, token)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[(environment_id, entry)] = (resolved, now + self._ttl)
+        self._cache.put((environment_id, entry), resolved, self._ttl)
         return resolved

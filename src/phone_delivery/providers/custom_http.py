@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,31 +17,26 @@ from phone_delivery.domain.custom_templates import render
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.ports import AccountInventory, OutboundMessage, SendResult, UrlGuard
 from phone_delivery.domain.routing import pick_number_custom
+from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.providers.http_errors import exchange, json_or_raise
 
 DISPLAY_NAME = "The custom provider"
 EXPIRY_MARGIN_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class CachedToken:
-    value: str
-    expires_at: float
-
-
 class OAuthTokenCache:
     """Process-wide cache of client-credentials tokens."""
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, str], CachedToken] = {}
+        self._tokens: ExpiringCache[tuple[str, str, str], str] = ExpiringCache()
 
     async def token(
         self, http: httpx.AsyncClient, auth_url: str, client_id: str, client_secret: str, *, fresh: bool = False
     ) -> str:
         key = (auth_url, client_id, hashlib.sha256(client_secret.encode()).hexdigest())
-        cached = self._tokens.get(key)
-        if cached is not None and not fresh and cached.expires_at > time.monotonic():
-            return cached.value
+        cached = None if fresh else self._tokens.get(key)
+        if cached is not None:
+            return cached
         response = await exchange(
             DISPLAY_NAME,
             http.post(
@@ -65,9 +58,7 @@ class OAuthTokenCache:
             raise ProviderUnavailable(DISPLAY_NAME, "The OAuth2 token endpoint returned no access_token.")
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 300.0
-        self._tokens[key] = CachedToken(token, time.monotonic() + max(seconds - EXPIRY_MARGIN_SECONDS, 1.0))
-        if len(self._tokens) > 10_000:
-            self._tokens.clear()
+        self._tokens.put(key, token, max(seconds - EXPIRY_MARGIN_SECONDS, 1.0))
         return token
 
 

@@ -6,10 +6,9 @@ Roles are read from the database, so removing a role or an application takes eff
 
 from __future__ import annotations
 
-import time
-
 from phone_delivery.domain.errors import Unauthenticated
 from phone_delivery.domain.models import ENVIRONMENT_ADMIN, ORGANIZATION_ADMIN, Principal
+from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.security.tokens import VerifiedToken
 from phone_delivery.store.database import Database
 from phone_delivery.store.environments_repo import ApplicationRepository
@@ -19,17 +18,16 @@ class PrincipalResolver:
     def __init__(self, database: Database, ttl: float = 5.0) -> None:
         self._database = database
         self._ttl = ttl
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache: ExpiringCache[str, Principal] = ExpiringCache()
 
     async def resolve(self, token: VerifiedToken) -> Principal:
-        now = time.monotonic()
         hit = self._cache.get(token.client_id)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if hit is not None:
+            return hit
         async with self._database.read() as conn:
             found = await ApplicationRepository(conn).find_for_token(token.client_id)
         if found is None or not found[0].enabled or found[0].environment_id != token.environment_id:
-            self._cache.pop(token.client_id, None)
+            self._cache.pop(token.client_id)
             raise Unauthenticated("The application that received this access token no longer exists or is disabled.")
         app, roles = found
         principal = Principal(
@@ -41,13 +39,11 @@ class PrincipalResolver:
                 r.scope_environment_id for r in roles if r.role == ENVIRONMENT_ADMIN and r.scope_environment_id
             ),
         )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[token.client_id] = (principal, now + self._ttl)
+        self._cache.put(token.client_id, principal, self._ttl)
         return principal
 
     def forget(self, client_id: str | None = None) -> None:
         if client_id is None:
             self._cache.clear()
         else:
-            self._cache.pop(client_id, None)
+            self._cache.pop(client_id)
