@@ -8,16 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.api.deps import environment_admin, services
+from phone_delivery.api.deps import environment_admin, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
-from phone_delivery.domain.errors import NotFound
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.store.activities_repo import ActivityRepository
-from phone_delivery.store.environments_repo import EnvironmentRepository
 
 router = APIRouter(tags=["Activities"])
 
@@ -64,8 +62,7 @@ async def list_activities(
     svc = services(request)
     after = decode_cursor(cursor)
     async with svc.database.read() as conn:
-        if not await EnvironmentRepository(conn).exists(envID):
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID)
         rows = await ActivityRepository(conn).list(envID, limit + 1, after, actionType)
     base = base_url(request)
     page = rows[:limit]

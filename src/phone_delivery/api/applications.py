@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from phone_delivery.accounts import assign_role, create_worker_application
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
@@ -117,8 +117,7 @@ async def _existing_app(request: Request, env_id: str, app_id: str) -> Applicati
 async def list_apps(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
-        if not await EnvironmentRepository(conn).exists(envID):
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID)
         apps = await ApplicationRepository(conn).list(envID)
     base = base_url(request)
     return JsonResponse(
@@ -136,8 +135,7 @@ async def create_app(request: Request, envID: str, _: Principal = Depends(enviro
     svc = services(request)
     model = parse(ApplicationCreate, await read_json_object(request, svc.settings.max_body_bytes))
     async with svc.database.write() as conn:
-        if await EnvironmentRepository(conn).get(envID, lock=True) is None:
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID, lock=True)
         issued = await create_worker_application(
             conn, envID, model.name, model.description, model.tokenEndpointAuthMethod, model.enabled
         )

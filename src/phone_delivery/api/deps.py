@@ -8,8 +8,10 @@ from fastapi import Path
 from starlette.requests import Request
 
 from phone_delivery.domain.errors import Forbidden, NotFound, Unauthenticated
-from phone_delivery.domain.models import Principal
+from phone_delivery.domain.models import Environment, Principal
 from phone_delivery.runtime import Services
+from phone_delivery.store.database import Conn
+from phone_delivery.store.environments_repo import EnvironmentRepository
 
 
 def services(request: Request) -> Services:
@@ -52,3 +54,11 @@ async def environment_admin(request: Request, envID: str = Path(description="Env
     if not is_uuid(envID):
         raise NotFound("The environment was not found.")
     return principal
+
+
+async def require_environment(conn: Conn, env_id: str, *, lock: bool = False) -> Environment:
+    """The environment, or 404; ``lock`` takes its row lock in a write transaction (PostgreSQL)."""
+    found = await EnvironmentRepository(conn).get(env_id, lock=lock)
+    if found is None:
+        raise NotFound("The environment was not found.")
+    return found

@@ -11,7 +11,14 @@ from starlette.responses import Response
 
 from phone_delivery.accounts import create_environment
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import caller, environment_admin, is_uuid, organization_admin, services
+from phone_delivery.api.deps import (
+    caller,
+    environment_admin,
+    is_uuid,
+    organization_admin,
+    require_environment,
+    services,
+)
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
@@ -97,9 +104,7 @@ async def create(request: Request, _: Principal = Depends(organization_admin)) -
 async def read(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
-        env = await EnvironmentRepository(conn).get(envID)
-    if env is None:
-        raise NotFound("The environment was not found.")
+        env = await require_environment(conn, envID)
     return JsonResponse(environment_json(base_url(request), env))
 
 
@@ -108,10 +113,7 @@ async def replace(request: Request, envID: str, _: Principal = Depends(environme
     svc = services(request)
     model = parse(EnvironmentReplace, await read_json_object(request, svc.settings.max_body_bytes))
     async with svc.database.write() as conn:
-        repo = EnvironmentRepository(conn)
-        env = await repo.get(envID, lock=True)
-        if env is None:
-            raise NotFound("The environment was not found.")
+        env = await require_environment(conn, envID, lock=True)
         env = Environment(
             id=env.id,
             name=model.name,
@@ -121,7 +123,7 @@ async def replace(request: Request, envID: str, _: Principal = Depends(environme
             created_at=env.created_at,
             updated_at=max(now_ms(), env.updated_at + 1),
         )
-        await repo.update(env)
+        await EnvironmentRepository(conn).update(env)
     return JsonResponse(environment_json(base_url(request), env))
 
 
@@ -132,9 +134,7 @@ async def delete(request: Request, envID: str, _: Principal = Depends(organizati
         raise NotFound("The environment was not found.")
     svc = services(request)
     async with svc.database.write() as conn:
-        repo = EnvironmentRepository(conn)
-        if await repo.get(envID, lock=True) is None:
-            raise NotFound("The environment was not found.")
-        await repo.delete(envID)
+        await require_environment(conn, envID, lock=True)
+        await EnvironmentRepository(conn).delete(envID)
     svc.principals.forget()
     return Response(status_code=204)

@@ -9,17 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import environment_admin, services
+from phone_delivery.api.deps import environment_admin, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import iso_ms, now_ms
-from phone_delivery.domain.errors import NotFound
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.domain.notification_settings import DEFAULTS, new_settings_id, parse_settings
 from phone_delivery.store.activities_repo import ActivityRepository
-from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.senders_repo import SenderRepository
 
@@ -62,8 +60,7 @@ def _activity(actor: Principal, env: str, settings_id: str, description: str, at
 async def read(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
-        if not await EnvironmentRepository(conn).exists(envID):
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID)
         settings = await NotificationSettingsRepository(conn).get(envID)
     return JsonResponse(settings_json(base_url(request), envID, settings))
 
@@ -74,8 +71,7 @@ async def replace(request: Request, envID: str, actor: Principal = Depends(envir
     body = await read_json_object(request, svc.settings.max_body_bytes)
     now = now_ms()
     async with svc.database.write() as conn:
-        if await EnvironmentRepository(conn).get(envID, lock=True) is None:
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID, lock=True)
         sender_ids = {row["id"] for row in await SenderRepository(conn, svc.cipher).list_public(envID)}
         settings = parse_settings(body, sender_ids)
         repo = NotificationSettingsRepository(conn)
@@ -94,8 +90,7 @@ async def reset(request: Request, envID: str, actor: Principal = Depends(environ
     svc = services(request)
     now = now_ms()
     async with svc.database.write() as conn:
-        if await EnvironmentRepository(conn).get(envID, lock=True) is None:
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID, lock=True)
         repo = NotificationSettingsRepository(conn)
         previous = await repo.get(envID)
         await repo.delete(envID)

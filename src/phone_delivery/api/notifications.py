@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phone_delivery.api.body import read_json_object
-from phone_delivery.api.deps import environment_admin, is_uuid, services
+from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.paging import decode_cursor, page_links
@@ -21,7 +21,6 @@ from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
 from phone_delivery.domain.notifications import STATUSES
-from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.notifications_repo import NotificationRepository
 
 router = APIRouter(tags=["Notifications (extension)"])
@@ -155,8 +154,7 @@ async def read_all(
         raise InvalidData.single("INVALID_PARAMETER", "status", "Unknown status.", {"allowedValues": list(STATUSES)})
     svc = services(request)
     async with svc.database.read() as conn:
-        if not await EnvironmentRepository(conn).exists(envID):
-            raise NotFound("The environment was not found.")
+        await require_environment(conn, envID)
         rows = await NotificationRepository(conn).page(
             envID, limit + 1, decode_cursor(cursor), statuses, _timestamp(since, "since"), _timestamp(until, "until")
         )

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
 from phone_delivery.store.database import Conn
@@ -15,9 +15,6 @@ from phone_delivery.store.tables import (
     environments,
     role_assignments,
 )
-
-# Built once (hot path of every send): executing with parameters skips building and cache-keying.
-_EXISTS = select(environments.c.id).where(environments.c.id == bindparam("environment_id"))
 
 
 def _environment(row: Any) -> Environment:
@@ -70,7 +67,8 @@ class EnvironmentRepository:
         return _environment(row) if row else None
 
     async def exists(self, environment_id: str) -> bool:
-        return (await self.conn.execute(_EXISTS, {"environment_id": environment_id})).first() is not None
+        query = select(environments.c.id).where(environments.c.id == environment_id)
+        return (await self.conn.execute(query)).first() is not None
 
     async def list(self, only: Sequence[str] | None = None) -> list[Environment]:
         query = select(environments).order_by(environments.c.created_at, environments.c.id)

@@ -10,7 +10,6 @@ from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import environments, notification_settings
 
 # Built once (read on every send): executing with parameters skips building and cache-keying.
-_GET = select(notification_settings).where(notification_settings.c.environment_id == bindparam("environment_id"))
 _CHAIN = (
     select(environments.c.id, notification_settings.c.sms_providers_fallback_chain)
     .select_from(
@@ -33,7 +32,8 @@ class NotificationSettingsRepository:
         return list(row._mapping["sms_providers_fallback_chain"] or [])
 
     async def get(self, environment_id: str) -> dict[str, Any] | None:
-        row = (await self.conn.execute(_GET, {"environment_id": environment_id})).first()
+        query = select(notification_settings).where(notification_settings.c.environment_id == environment_id)
+        row = (await self.conn.execute(query)).first()
         if row is None:
             return None
         m = row._mapping
