@@ -40,6 +40,14 @@ def start(args: list[str], env: dict[str, str] | None = None, ready_url: str | N
     return process
 
 
+def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 20) -> None:
+    """Terminate every process, then wait for each."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=timeout)
+
+
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 

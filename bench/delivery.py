@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, wrk_run
+from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, stop, wrk_run
 
 
 def wait_count(sandbox: str, expected: int, timeout: float) -> float:
@@ -99,7 +99,8 @@ def main() -> None:
             {"Content-Type": "application/json"},
             json.dumps({"to": "+14155550100", "message": "relayed"}),
         )
-        relay.terminate()
+        stop([relay])  # frees its core for the pipeline
+        processes.remove(relay)
 
         serve_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"} if args.separate_worker else env
         server, api, headers, env_id = bootstrap_and_serve(env, service_port, serve_env)
@@ -138,10 +139,7 @@ def main() -> None:
             f"on SQLite); {pipeline_rate / relay_rate:.0%} of the bare relay"
         )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
+        stop(processes)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, wrk
+from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, stop, wrk
 
 
 def main() -> None:
@@ -69,10 +69,7 @@ def main() -> None:
         print(f"sender read:    {ours_rps:,.0f} req/s   (runs: {', '.join(f'{x:,.0f}' for x in ours)})")
         print(f"ratio: {ours_rps / bare_rps:.1%} of bare Starlette (budget: at least 25%)")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
+        stop(processes)
 
 
 if __name__ == "__main__":
