@@ -63,14 +63,15 @@ async def build_services(
     )
     http = build_http_client(settings.provider_timeout_seconds)
     url_guard = AddressGuard(settings.allowed_hosts)
+    twilio = TwilioBases(
+        api=settings.twilio_api_base_url,
+        messaging=settings.twilio_messaging_base_url,
+        verify=settings.twilio_verify_base_url,
+    )
     providers = build_registry(
         ProviderContext(
             http=http,
-            twilio=TwilioBases(
-                api=settings.twilio_api_base_url,
-                messaging=settings.twilio_messaging_base_url,
-                verify=settings.twilio_verify_base_url,
-            ),
+            twilio=twilio,
             syniverse_base=settings.syniverse_base_url,
             oauth_tokens=OAuthTokenCache(),
             url_guard=url_guard,
@@ -82,7 +83,7 @@ async def build_services(
         settings.max_senders_per_environment,
         url_guard,
     )
-    resolver = SenderResolver(database, cipher, providers, http, settings)
+    resolver = SenderResolver(database, cipher, providers, http, twilio, settings)
     writer = BatchWriter(database)
     worker = DeliveryWorker(
         database,

@@ -35,6 +35,7 @@ class SenderResolver:
         cipher: SecretCipher,
         providers: dict[str, ProviderFactory],
         http: httpx.AsyncClient,
+        twilio: TwilioBases,
         settings: Settings,
         ttl: float = 2.0,
     ) -> None:
@@ -42,6 +43,7 @@ class SenderResolver:
         self._cipher = cipher
         self._providers = providers
         self._http = http
+        self._twilio = twilio
         self._settings = settings
         self._ttl = ttl
         self._cache: ExpiringCache[tuple[str, str], ResolvedSender] = ExpiringCache()
@@ -65,10 +67,9 @@ class SenderResolver:
                 "PINGONE_TWILIO is not configured on this server (PHONE_DELIVERY_PLATFORM_TWILIO_* settings).",
                 extra={"kind": "sender"},
             )
-        bases = TwilioBases(s.twilio_api_base_url, s.twilio_messaging_base_url, s.twilio_verify_base_url)
         provider = PlatformTwilioProvider(
             self._http,
-            bases,
+            self._twilio,
             s.platform_twilio_account_sid,
             s.platform_twilio_auth_token,
             s.platform_twilio_messaging_service_sid,
