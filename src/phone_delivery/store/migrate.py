@@ -34,6 +34,9 @@ def _current(sync_connection: Any) -> str | None:
 async def upgrade_to_head(database: Database) -> None:
     async with database.writer.begin() as conn:
         await conn.run_sync(_upgrade)
+    if database.sqlite:
+        # On SQLite this engine serves migrations only: let its connection (and aiosqlite's thread) go.
+        await database.writer.dispose()
 
 
 async def current_revision(database: Database) -> str | None:
