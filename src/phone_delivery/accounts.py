@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.errors import Detail, RequestFailed
 from phone_delivery.domain.models import (
     ENVIRONMENT_ADMIN,
     ORGANIZATION_ADMIN,
@@ -84,3 +85,21 @@ async def create_organization_admin(conn: Conn, environment_name: str) -> tuple[
     await assign_role(conn, issued.application.id, ORGANIZATION_ADMIN, None)
     await assign_role(conn, issued.application.id, ENVIRONMENT_ADMIN, env.id)
     return env, issued
+
+
+async def require_an_organization_admin(repo: ApplicationRepository) -> None:
+    """At the end of a write transaction that began with ``repo.lock_organization_admins()``: refuse
+    (and so roll back) a change that left the organization without an enabled Organization Admin."""
+    if await repo.usable_organization_admins() == 0:
+        raise RequestFailed(
+            "This would leave the organization without an enabled Organization Admin application; "
+            "grant ORGANIZATION_ADMIN to another application first.",
+            [
+                Detail(
+                    "CONSTRAINT_VIOLATION",
+                    "At least one enabled application must hold the Organization Admin role.",
+                    None,
+                    {"referencedValues": [ORGANIZATION_ADMIN]},
+                )
+            ],
+        )

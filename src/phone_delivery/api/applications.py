@@ -13,17 +13,24 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.accounts import assign_role, create_worker_application
+from phone_delivery.accounts import assign_role, create_worker_application, require_an_organization_admin
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import (
+    APPLICATION_BODY,
+    APPLICATION_REPLACE_BODY,
+    ROLE_ASSIGNMENT_BODY,
+    error_responses,
+)
 from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.access import holds_every_role
 from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, ROLES, Application, Principal, RoleAssignment
 from phone_delivery.domain.validation import parse
 from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
+from phone_delivery.store.database import Conn
 from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
 
 router = APIRouter(tags=["Applications"])
@@ -37,6 +44,18 @@ class ApplicationCreate(BaseModel):
     type: Literal["WORKER"] = "WORKER"
     protocol: Literal["OPENID_CONNECT"] = "OPENID_CONNECT"
     enabled: bool = True
+    tokenEndpointAuthMethod: Literal["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"] = "CLIENT_SECRET_BASIC"
+
+
+class ApplicationReplace(BaseModel):
+    """PUT is a full replacement of what can change: the name, the description and ``enabled``."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    type: Literal["WORKER"] = "WORKER"
+    protocol: Literal["OPENID_CONNECT"] = "OPENID_CONNECT"
+    enabled: bool
     tokenEndpointAuthMethod: Literal["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"] = "CLIENT_SECRET_BASIC"
 
 
@@ -104,13 +123,35 @@ def role_json(base: str, env_id: str, assignment: RoleAssignment) -> dict[str, A
     }
 
 
+NOT_FOUND = "The application was not found."
+NOT_COVERED = (
+    "You can act on this application only if you hold every role it holds "
+    "(its secret, role assignments, settings and existence included)."
+)
+
+
 async def _existing_app(request: Request, env_id: str, app_id: str) -> Application:
     if is_uuid(app_id):
         async with services(request).database.read() as conn:
             app = await ApplicationRepository(conn).get(env_id, app_id)
             if app is not None:
                 return app
-    raise NotFound("The application was not found.")
+    raise NotFound(NOT_FOUND)
+
+
+async def _covered(
+    conn: Conn, actor: Principal, env_id: str, app_id: str, *, lock: bool = True
+) -> tuple[Application, list[RoleAssignment]]:
+    """The application and its roles, read (and in a PostgreSQL write transaction row-locked) in the
+    caller's transaction; 403 unless ``actor`` holds every one of those roles (``domain/access.py``)."""
+    repo = ApplicationRepository(conn)
+    app = await repo.get(env_id, app_id, lock=lock) if is_uuid(app_id) else None
+    if app is None:
+        raise NotFound(NOT_FOUND)
+    roles = await repo.roles(app_id)
+    if not holds_every_role(actor, roles):
+        raise Forbidden(NOT_COVERED)
+    return app, roles
 
 
 @router.get(APPS, responses=error_responses(401, 403, 404))
@@ -130,7 +171,7 @@ async def list_apps(request: Request, envID: str, _: Principal = Depends(environ
     )
 
 
-@router.post(APPS, status_code=201, responses=error_responses(400, 401, 403, 404, 415))
+@router.post(APPS, status_code=201, openapi_extra=APPLICATION_BODY, responses=error_responses(400, 401, 403, 404, 415))
 async def create_app(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     model = parse(ApplicationCreate, await read_json_object(request, svc.settings.max_body_bytes))
@@ -147,25 +188,72 @@ async def read_app(request: Request, envID: str, appID: str, _: Principal = Depe
     return JsonResponse(application_json(base_url(request), await _existing_app(request, envID, appID)))
 
 
+@router.put(
+    APPS + "/{appID}", openapi_extra=APPLICATION_REPLACE_BODY, responses=error_responses(400, 401, 403, 404, 415)
+)
+async def replace_app(
+    request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
+) -> Response:
+    """Rename, describe, enable or disable. A disabled application gets no token and its tokens stop
+    working; the last enabled Organization Admin cannot be disabled."""
+    svc = services(request)
+    model = parse(ApplicationReplace, await read_json_object(request, svc.settings.max_body_bytes))
+    async with svc.database.write() as conn:
+        repo = ApplicationRepository(conn)
+        await repo.lock_organization_admins()
+        app, _ = await _covered(conn, actor, envID, appID)
+        app = Application(
+            id=app.id,
+            environment_id=app.environment_id,
+            name=model.name,
+            description=model.description,
+            enabled=model.enabled,
+            token_endpoint_auth_method=model.tokenEndpointAuthMethod,
+            created_at=app.created_at,
+            updated_at=max(now_ms(), app.updated_at + 1),
+        )
+        await repo.update(app)
+        await require_an_organization_admin(repo)
+    svc.principals.forget(appID)
+    return JsonResponse(application_json(base_url(request), app))
+
+
+@router.delete(APPS + "/{appID}", status_code=204, responses=error_responses(400, 401, 403, 404))
+async def delete_app(
+    request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
+) -> Response:
+    """Deletes the application and its role assignments; its tokens stop working at once."""
+    svc = services(request)
+    async with svc.database.write() as conn:
+        repo = ApplicationRepository(conn)
+        await repo.lock_organization_admins()
+        await _covered(conn, actor, envID, appID)
+        await repo.delete(envID, appID)
+        await require_an_organization_admin(repo)
+    svc.principals.forget(appID)
+    return Response(status_code=204)
+
+
 @router.post(APPS + "/{appID}/secret", responses=error_responses(401, 403, 404))
 async def rotate_secret(
-    request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)
+    request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
     """Issue a new client secret (returned once); the old one stops working at once."""
     svc = services(request)
-    await _existing_app(request, envID, appID)
     secret = new_client_secret()
     async with svc.database.write() as conn:
+        await _covered(conn, actor, envID, appID)
         await ApplicationRepository(conn).set_secret_hash(envID, appID, hash_client_secret(secret), now_ms())
     return JsonResponse({"secret": secret, "previousSecretExpiresAt": None})
 
 
 @router.get(APPS + "/{appID}/roleAssignments", responses=error_responses(401, 403, 404))
-async def list_roles(request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)) -> Response:
+async def list_roles(
+    request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
+) -> Response:
     svc = services(request)
-    await _existing_app(request, envID, appID)
     async with svc.database.read() as conn:
-        roles = await ApplicationRepository(conn).roles(appID)
+        _, roles = await _covered(conn, actor, envID, appID, lock=False)
     base = base_url(request)
     return JsonResponse(
         {
@@ -176,13 +264,17 @@ async def list_roles(request: Request, envID: str, appID: str, _: Principal = De
     )
 
 
-@router.post(APPS + "/{appID}/roleAssignments", status_code=201, responses=error_responses(400, 401, 403, 404))
+@router.post(
+    APPS + "/{appID}/roleAssignments",
+    status_code=201,
+    openapi_extra=ROLE_ASSIGNMENT_BODY,
+    responses=error_responses(400, 401, 403, 404, 415),
+)
 async def add_role(request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)) -> Response:
     """Grant ENVIRONMENT_ADMIN of an environment the caller administers, or (organization admins only)
-    ORGANIZATION_ADMIN."""
+    ORGANIZATION_ADMIN, to an application whose roles the caller already holds."""
     svc = services(request)
     model = parse(RoleAssignmentCreate, await read_json_object(request, svc.settings.max_body_bytes))
-    await _existing_app(request, envID, appID)
     role = model.role.id
     scope_env = model.scope.id
     if role == ORGANIZATION_ADMIN:
@@ -198,6 +290,7 @@ async def add_role(request: Request, envID: str, appID: str, actor: Principal = 
         if not actor.can_administer(scope_env):
             raise Forbidden("You can only grant Environment Admin of environments you administer.")
     async with svc.database.write() as conn:
+        await _covered(conn, actor, envID, appID)
         if scope_env and role != ORGANIZATION_ADMIN and await EnvironmentRepository(conn).get(scope_env) is None:
             raise InvalidData.single("INVALID_VALUE", "scope.id", "The scope environment does not exist.")
         assignment = await assign_role(conn, appID, role, scope_env)
@@ -206,18 +299,22 @@ async def add_role(request: Request, envID: str, appID: str, actor: Principal = 
 
 
 @router.delete(
-    APPS + "/{appID}/roleAssignments/{assignmentID}", status_code=204, responses=error_responses(401, 403, 404)
+    APPS + "/{appID}/roleAssignments/{assignmentID}", status_code=204, responses=error_responses(400, 401, 403, 404)
 )
 async def remove_role(
-    request: Request, envID: str, appID: str, assignmentID: str, _: Principal = Depends(environment_admin)
+    request: Request, envID: str, appID: str, assignmentID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
     svc = services(request)
-    await _existing_app(request, envID, appID)
     async with svc.database.write() as conn:
-        if not await ApplicationRepository(conn).remove_role(appID, assignmentID):
+        repo = ApplicationRepository(conn)
+        await repo.lock_organization_admins()
+        await _covered(conn, actor, envID, appID)
+        if not await repo.remove_role(appID, assignmentID):
             raise NotFound("The role assignment was not found.")
+        await require_an_organization_admin(repo)
     svc.principals.forget(appID)
     return Response(status_code=204)
+
 
 
 @router.get("/v1/roles", tags=["Applications"])

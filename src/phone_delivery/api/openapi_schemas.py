@@ -149,8 +149,47 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+_APPLICATION_FIELDS = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 256},
+    "description": {"type": "string", "maxLength": 1024},
+    "type": {"type": "string", "enum": ["WORKER"], "default": "WORKER"},
+    "protocol": {"type": "string", "enum": ["OPENID_CONNECT"], "default": "OPENID_CONNECT"},
+    "enabled": {"type": "boolean"},
+    "tokenEndpointAuthMethod": {
+        "type": "string",
+        "enum": ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"],
+        "default": "CLIENT_SECRET_BASIC",
+    },
+}
+
+_ROLE_ASSIGNMENT = {
+    "type": "object",
+    "required": ["role", "scope"],
+    "properties": {
+        "role": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "string", "enum": ["ORGANIZATION_ADMIN", "ENVIRONMENT_ADMIN"]}},
+        },
+        "scope": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "enum": ["ORGANIZATION", "ENVIRONMENT"]},
+                "id": {"type": "string", "description": "The environment id (scope type ENVIRONMENT)"},
+            },
+        },
+    },
+    "example": {"role": {"id": "ENVIRONMENT_ADMIN"}, "scope": {"type": "ENVIRONMENT", "id": "<envID>"}},
+}
+
 CREATE_BODY = _body(_CREATE)
 REPLACE_BODY = _body(_REPLACE)
+APPLICATION_BODY = _body({"type": "object", "required": ["name"], "properties": _APPLICATION_FIELDS})
+APPLICATION_REPLACE_BODY = _body(
+    {"type": "object", "required": ["name", "enabled"], "properties": _APPLICATION_FIELDS}
+)
+ROLE_ASSIGNMENT_BODY = _body(_ROLE_ASSIGNMENT)
 SENDER_RESPONSE: dict[str, Any] = {"content": {"application/json": {"schema": _SENDER}}}
 
 

@@ -6,15 +6,18 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
-from phone_delivery.store.database import Conn
+from phone_delivery.store.database import Conn, InlineConnection
 from phone_delivery.store.tables import (
     applications,
     environments,
     role_assignments,
 )
+
+# The key of the PostgreSQL advisory lock taken by lock_organization_admins (any fixed 64-bit number).
+ORGANIZATION_ADMINS_LOCK = 0x70645F6F72675F61
 
 
 def _environment(row: Any) -> Environment:
@@ -110,14 +113,15 @@ class ApplicationRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def get(self, environment_id: str, application_id: str) -> Application | None:
-        row = (
-            await self.conn.execute(
-                select(applications).where(
-                    applications.c.environment_id == environment_id, applications.c.id == application_id
-                )
-            )
-        ).first()
+    async def get(self, environment_id: str, application_id: str, *, lock: bool = False) -> Application | None:
+        """``lock`` takes the row lock in a write transaction (PostgreSQL): a role granted to the
+        application meanwhile waits for this transaction, so what was checked is what is changed."""
+        query = select(applications).where(
+            applications.c.environment_id == environment_id, applications.c.id == application_id
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
         return _application(row) if row else None
 
     async def get_credentials(self, environment_id: str, client_id: str) -> tuple[Application, str] | None:
@@ -161,6 +165,28 @@ class ApplicationRepository:
             )
         )
 
+    async def update(self, app: Application) -> None:
+        await self.conn.execute(
+            update(applications)
+            .where(applications.c.environment_id == app.environment_id, applications.c.id == app.id)
+            .values(
+                name=app.name,
+                description=app.description,
+                enabled=app.enabled,
+                token_endpoint_auth_method=app.token_endpoint_auth_method,
+                updated_at=app.updated_at,
+            )
+        )
+
+    async def delete(self, environment_id: str, application_id: str) -> bool:
+        """Its role assignments go with it (ON DELETE CASCADE)."""
+        result = await self.conn.execute(
+            delete(applications).where(
+                applications.c.environment_id == environment_id, applications.c.id == application_id
+            )
+        )
+        return bool(result.rowcount)
+
     async def set_secret_hash(self, environment_id: str, application_id: str, secret_hash: str, now: int) -> None:
         await self.conn.execute(
             update(applications)
@@ -194,6 +220,22 @@ class ApplicationRepository:
             )
         )
         return bool(result.rowcount)
+
+    async def lock_organization_admins(self) -> None:
+        """Order every change that could remove an Organization Admin (PostgreSQL: a transaction-level
+        advisory lock, so two such changes never both count the other's admin as remaining; SQLite
+        runs one write transaction at a time anyway)."""
+        if not isinstance(self.conn, InlineConnection):
+            await self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORGANIZATION_ADMINS_LOCK})
+
+    async def usable_organization_admins(self) -> int:
+        """Enabled applications that hold the Organization Admin role."""
+        query = (
+            select(func.count(func.distinct(applications.c.id)))
+            .select_from(applications.join(role_assignments, role_assignments.c.application_id == applications.c.id))
+            .where(role_assignments.c.role == ORGANIZATION_ADMIN, applications.c.enabled.is_(True))
+        )
+        return int((await self.conn.execute(query)).scalar_one())
 
     async def organization_admin_exists(self) -> bool:
         query = select(role_assignments.c.id).where(role_assignments.c.role == ORGANIZATION_ADMIN).limit(1)
