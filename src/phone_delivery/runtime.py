@@ -77,13 +77,14 @@ async def build_services(
             url_guard=url_guard,
         )
     )
+    resolver = SenderResolver(database, cipher, providers, http, twilio, settings)
     senders = SenderService(
         SqlSenderTransactions(database, cipher),
         providers,
         settings.max_senders_per_environment,
         url_guard,
+        changed=resolver.forget,
     )
-    resolver = SenderResolver(database, cipher, providers, http, twilio, settings)
     writer = BatchWriter(database)
     worker = DeliveryWorker(
         database,

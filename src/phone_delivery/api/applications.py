@@ -316,7 +316,6 @@ async def remove_role(
     return Response(status_code=204)
 
 
-
 @router.get("/v1/roles", tags=["Applications"])
 async def list_role_names() -> Response:
     return JsonResponse({"_embedded": {"roles": [{"id": r, "name": r.replace("_", " ").title()} for r in ROLES]}})

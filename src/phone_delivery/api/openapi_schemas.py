@@ -186,9 +186,7 @@ _ROLE_ASSIGNMENT = {
 CREATE_BODY = _body(_CREATE)
 REPLACE_BODY = _body(_REPLACE)
 APPLICATION_BODY = _body({"type": "object", "required": ["name"], "properties": _APPLICATION_FIELDS})
-APPLICATION_REPLACE_BODY = _body(
-    {"type": "object", "required": ["name", "enabled"], "properties": _APPLICATION_FIELDS}
-)
+APPLICATION_REPLACE_BODY = _body({"type": "object", "required": ["name", "enabled"], "properties": _APPLICATION_FIELDS})
 ROLE_ASSIGNMENT_BODY = _body(_ROLE_ASSIGNMENT)
 SENDER_RESPONSE: dict[str, Any] = {"content": {"application/json": {"schema": _SENDER}}}
 

@@ -27,7 +27,9 @@ class ResolvedSender:
 
 class SenderResolver:
     """Resolved senders are kept for ``ttl`` seconds, so a busy worker does not read and decrypt the
-    same sender for every message; a changed sender is used within that time."""
+    same sender for every message. A change made by this process is seen at once (``forget``); one
+    made by another process (an API process beside separate workers) within ``ttl`` seconds. Test
+    sends never use a kept sender (``fresh=True``)."""
 
     def __init__(
         self,
@@ -47,6 +49,8 @@ class SenderResolver:
         self._settings = settings
         self._ttl = ttl
         self._cache: ExpiringCache[tuple[str, str], ResolvedSender] = ExpiringCache()
+        # Bumped by forget(): a resolve that read the sender before a change never keeps what it read.
+        self._generation = 0
         self._platform: ResolvedSender | None = None
 
     def _platform_sender(self) -> ResolvedSender:
@@ -77,12 +81,15 @@ class SenderResolver:
         )
         return ResolvedSender(provider, PINGONE_TWILIO, s.platform_twilio_auth_token)
 
-    async def resolve(self, environment_id: str, entry: str) -> ResolvedSender:
+    async def resolve(self, environment_id: str, entry: str, *, fresh: bool = False) -> ResolvedSender:
+        """The provider for a chain entry; ``fresh`` reads the sender now instead of a kept one."""
         if entry == PINGONE_TWILIO:
             return self._platform_sender()
-        hit = self._cache.get((environment_id, entry))
+        key = (environment_id, entry)
+        hit = None if fresh else self._cache.get(key)
         if hit is not None:
             return hit
+        generation = self._generation
         async with self._database.read() as conn:
             sender = await SenderRepository(conn, self._cipher).get(environment_id, entry)
         if sender is None:
@@ -90,5 +97,11 @@ class SenderResolver:
         provider = self._providers[sender.provider](sender.config, sender.secrets)
         token = sender.secrets.get("authToken") if sender.provider.startswith("CUSTOM_TWILIO") else None
         resolved = ResolvedSender(provider, sender.provider, token)
-        self._cache.put((environment_id, entry), resolved, self._ttl)
+        if generation == self._generation:
+            self._cache.put(key, resolved, self._ttl)
         return resolved
+
+    def forget(self, environment_id: str, sender_id: str) -> None:
+        """The sender changed or is gone: the next resolve reads it again."""
+        self._generation += 1
+        self._cache.pop((environment_id, sender_id))

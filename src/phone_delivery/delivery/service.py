@@ -143,7 +143,7 @@ class NotificationService:
     async def test_send(self, env: str, sender_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Send through one sender now, bypassing chain and outbox; answer with the provider's result."""
         request = accept(body)
-        resolved = await self._resolver.resolve(env, sender_id)
+        resolved = await self._resolver.resolve(env, sender_id, fresh=True)
         message = OutboundMessage(
             notification_id=str(uuid.uuid4()),
             delivery_method=request.delivery_method,

@@ -8,7 +8,7 @@ checks the limits again and writes the sender together with its activity.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -86,12 +86,20 @@ def provider_error(exc: ProviderRejected) -> InvalidData:
 
 class SenderService:
     def __init__(
-        self, tx: SenderTransactions, providers: Mapping[str, ProviderFactory], limit: int, url_guard: UrlGuard
+        self,
+        tx: SenderTransactions,
+        providers: Mapping[str, ProviderFactory],
+        limit: int,
+        url_guard: UrlGuard,
+        changed: Callable[[str, str], None] = lambda environment_id, sender_id: None,
     ) -> None:
+        """``changed(environment_id, sender_id)`` is called after a replace or delete commits, so that
+        whoever keeps resolved senders (the delivery worker) drops this one at once."""
         self._tx = tx
         self._providers = providers
         self._limit = limit
         self._url_guard = url_guard
+        self._changed = changed
 
     async def create(self, actor: Principal, environment_id: str, body: dict[str, Any]) -> Sender:
         kind = kind_for(body)
@@ -147,7 +155,7 @@ class SenderService:
             provider=existing.provider,
             name=draft.name,
             config=config,
-            secrets=existing.secrets,
+            secrets=draft.secrets,  # PUT is a full replacement: exactly the secrets it carries
             created_at=existing.created_at,
             updated_at=now,
         )
@@ -159,6 +167,7 @@ class SenderService:
             await self._check_name(store, environment_id, draft, sender_id)
             await store.replace(updated)
             await store.record(activity(actor, updated, "UPDATED", now))
+        self._changed(environment_id, sender_id)
         return updated
 
     async def delete(self, actor: Principal, environment_id: str, sender_id: str) -> None:
@@ -184,6 +193,7 @@ class SenderService:
             if not await store.delete(environment_id, sender_id):
                 raise NotFound("The phone delivery settings were not found.")
             await store.record(activity(actor, existing, "DELETED", now))
+        self._changed(environment_id, sender_id)
 
     async def _check_room(
         self, store: SenderStore, environment_id: str, draft: SenderDraft, except_id: str | None

@@ -136,6 +136,10 @@ def admin_routes(state: SandboxState) -> list[Route]:
             status_code=201,
         )
 
+    async def oauth_tokens(_: Request) -> Response:
+        issued = state.issued_oauth_tokens()
+        return JSONResponse({"tokens": [{"accessToken": t, "clientId": c} for t, c in issued.items()]})
+
     async def gateway_requests(_: Request) -> Response:
         return JSONResponse(
             {
@@ -197,6 +201,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         Route("/syniverse/accounts", add_syniverse, methods=["POST"]),
         Route("/syniverse/accounts/{token}/message-requests", syniverse_messages, methods=["GET"]),
         Route("/oauth/clients", add_oauth_client, methods=["POST"]),
+        Route("/oauth/tokens", oauth_tokens, methods=["GET"]),
         Route("/gateway/requests", gateway_requests, methods=["GET"]),
         Route("/gateway/requests", clear_gateway, methods=["DELETE"]),
         Route("/faults", add_fault, methods=["POST"]),

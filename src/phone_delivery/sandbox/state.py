@@ -213,6 +213,11 @@ class SandboxState:
             self.oauth_clients[client.client_id] = client
             return client
 
+    def issued_oauth_tokens(self) -> dict[str, str]:
+        """Every access token the OAuth2 endpoint issued, with the client it was issued to."""
+        with self._lock:
+            return dict(self.oauth_tokens)
+
     def issue_oauth_token(self, client_id: str) -> str:
         with self._lock:
             token = secrets.token_urlsafe(24)
