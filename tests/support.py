@@ -177,9 +177,8 @@ def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extr
         "retry_max_seconds": 0.1,
         "worker_poll_seconds": 0.05,
     }
-    return Settings(
-        data_dir=data_dir, database_url=database_url, **sandbox.provider_settings(), **{**defaults, **extra}
-    )
+    merged = {**sandbox.provider_settings(), **defaults, **extra}
+    return Settings(data_dir=data_dir, database_url=database_url, **merged)
 
 
 def wait_final(

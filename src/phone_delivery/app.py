@@ -25,6 +25,7 @@ from phone_delivery.api import (
 from phone_delivery.api.errors import install_error_handlers
 from phone_delivery.api.fast_path import FastPathApp
 from phone_delivery.api.observability import HttpMetrics, ObservabilityMiddleware
+from phone_delivery.providers.address_guard import AddressGuard
 from phone_delivery.runtime import build_services
 from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
@@ -33,14 +34,17 @@ from phone_delivery.settings import Settings
 SANDBOX_MOUNT = "/sandbox"
 
 
-def create_app(settings: Settings, sandbox: SandboxState | None = None) -> ASGIApp:
-    """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode)."""
+def create_app(
+    settings: Settings, sandbox: SandboxState | None = None, address_guard: AddressGuard | None = None
+) -> ASGIApp:
+    """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode);
+    ``address_guard`` replaces the settings' one (tests inject a resolver)."""
 
     registry = CollectorRegistry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = app.state.services = await build_services(settings, sandbox, registry)
+        services = app.state.services = await build_services(settings, sandbox, registry, address_guard)
         worker = asyncio.create_task(services.worker.run()) if settings.worker_enabled else None
         try:
             yield

@@ -36,6 +36,7 @@ class Services:
     tokens: TokenService
     principals: PrincipalResolver
     http: httpx.AsyncClient
+    tenant_http: httpx.AsyncClient
     providers: dict[str, ProviderFactory]
     senders: SenderService
     notifications: NotificationService
@@ -44,6 +45,7 @@ class Services:
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.tenant_http.aclose()
         await self.database.dispose()
 
 
@@ -52,8 +54,12 @@ def open_cipher(settings: Settings) -> SecretCipher:
 
 
 async def build_services(
-    settings: Settings, sandbox: SandboxState | None = None, registry: CollectorRegistry | None = None
+    settings: Settings,
+    sandbox: SandboxState | None = None,
+    registry: CollectorRegistry | None = None,
+    address_guard: AddressGuard | None = None,
 ) -> Services:
+    """``address_guard`` replaces the one built from the settings (tests inject a resolver)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     cipher = open_cipher(settings)
     database = Database(settings.resolved_database_url)
@@ -61,8 +67,9 @@ async def build_services(
     tokens = await TokenService.load(
         database, cipher, audience=settings.token_audience, lifetime=settings.token_lifetime_seconds
     )
+    url_guard = address_guard or AddressGuard(settings.allowed_hosts)
     http = build_http_client(settings.provider_timeout_seconds)
-    url_guard = AddressGuard(settings.allowed_hosts)
+    tenant_http = build_http_client(settings.provider_timeout_seconds, guard=url_guard)
     twilio = TwilioBases(
         api=settings.twilio_api_base_url,
         messaging=settings.twilio_messaging_base_url,
@@ -71,6 +78,7 @@ async def build_services(
     providers = build_registry(
         ProviderContext(
             http=http,
+            tenant_http=tenant_http,
             twilio=twilio,
             syniverse_base=settings.syniverse_base_url,
             oauth_tokens=OAuthTokenCache(),
@@ -105,6 +113,7 @@ async def build_services(
         tokens=tokens,
         principals=PrincipalResolver(database),
         http=http,
+        tenant_http=tenant_http,
         providers=providers,
         senders=senders,
         sandbox=sandbox,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from phone_delivery.app import create_app
+from phone_delivery.providers.address_guard import AddressGuard
 from phone_delivery.settings import Settings
 from tests.conftest import Stack, drop_postgres_database, make_postgres_database
 from tests.support import Api, Credentials, LiveServer, SandboxAdmin, bootstrap, serving, settings_for
@@ -34,19 +35,28 @@ class OwnService:
 
 
 @contextmanager
-def own_service(stack: Stack, sandbox: SandboxAdmin, data_dir: Path, **extra: Any) -> Iterator[OwnService]:
+def own_service(
+    stack: Stack, sandbox: SandboxAdmin, data_dir: Path, address_guard: AddressGuard | None = None, **extra: Any
+) -> Iterator[OwnService]:
     """For tests that would damage the shared stack (its last Organization Admin, its keys) or that
-    need settings of their own."""
+    need settings of their own; ``address_guard`` replaces the settings' one (an injected resolver)."""
     pg = make_postgres_database() if stack.backend == "postgresql" else None
     url = pg.url if pg is not None else f"sqlite+aiosqlite:///{data_dir / 'phone-delivery.db'}"
     settings = settings_for(data_dir, url, sandbox, **extra)
     try:
         admin = bootstrap(settings)
-        with serving(create_app(settings)) as server:
+        with serving(create_app(settings, address_guard=address_guard)) as server:
             yield OwnService(settings, server, admin, url)
     finally:
         if pg is not None:
             drop_postgres_database(pg)
+
+
+@contextmanager
+def restarted(service: OwnService, address_guard: AddressGuard | None = None) -> Iterator[OwnService]:
+    """The same database and settings served by a new process-like instance (fresh pools and caches)."""
+    with serving(create_app(service.settings, address_guard=address_guard)) as server:
+        yield OwnService(service.settings, server, service.admin, service.database_url)
 
 
 @pytest.fixture

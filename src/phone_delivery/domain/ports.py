@@ -102,8 +102,9 @@ ProviderFactory = Callable[[Mapping[str, Any], Mapping[str, str]], SenderProvide
 
 
 class UrlGuard(Protocol):
-    """Refuses outbound URLs that point at loopback, private, link-local or metadata addresses."""
+    """Refuses outbound URLs that are certainly bad (scheme, user info, loopback names, refused IP
+    literals in any spelling) without the network; names are checked at every connection."""
 
-    async def problem(self, url: str) -> str | None:
-        """Why ``url`` may not be called (None when it may)."""
+    def problem(self, url: str) -> str | None:
+        """Why ``url`` may not be called (None when it may, as far as can be told without DNS)."""
         ...

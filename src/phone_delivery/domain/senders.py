@@ -249,7 +249,7 @@ class SenderService:
     async def _check_urls(self, kind: SenderKind, draft: SenderDraft) -> None:
         details = []
         for target, url in kind.urls(draft):
-            problem = await self._url_guard.problem(url)
+            problem = self._url_guard.problem(url)
             if problem is not None:
                 details.append(Detail("INVALID_VALUE", problem, target))
         if details:

@@ -8,8 +8,15 @@ docs/benchmarks.md, "Provider HTTP client").
 
 aiohttp's errors become httpx's, so ``providers/http_errors.py`` keeps one view of failures: a
 refused connection is a ``ConnectError``, a connect timeout a ``ConnectTimeout``, a read timeout a
-``ReadTimeout``, a dropped connection a ``RemoteProtocolError``. Answers are read whole, up to
-``max_response_bytes`` (provider answers are small; a larger one is a ``ReadError``).
+``ReadTimeout``, a dropped connection a ``RemoteProtocolError``; a destination the address guard
+refuses, or a host that does not exist, is a ``BlockedDestination`` (a ``ConnectError`` that says
+why). Answers are read whole, up to ``max_response_bytes`` (provider answers are small; a larger
+one is a ``ReadError``).
+
+Framing is this transport's alone: framing, routing and hop-by-hop headers (``Content-Length``,
+``Transfer-Encoding``, ``Connection``, ``Host``, ...) are dropped from every request and aiohttp
+writes its own from the URL and the body, so no request can end early or carry a second one over a
+pooled connection whatever headers a caller put on it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,20 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 
+from phone_delivery.domain.http_headers import is_framing_header
+from phone_delivery.providers.address_guard import AddressGuard, DestinationRefused, HostNotFound
+from phone_delivery.providers.pinned_resolver import PinnedResolver
+
 MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+class BlockedDestination(httpx.ConnectError):
+    """The request was not sent and trying again will not help: the host does not resolve, resolves
+    to a refused address, or the URL or a header cannot be sent. ``reason`` says which."""
+
+    def __init__(self, reason: str, *, request: httpx.Request) -> None:
+        super().__init__(reason, request=request)
+        self.reason = reason
 
 
 @contextmanager
@@ -33,11 +53,17 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, DestinationRefused | HostNotFound):
+            raise BlockedDestination(exc.os_error.reason, request=request) from exc
         raise httpx.ConnectError(str(exc), request=request) from exc
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
         raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
+    except aiohttp.InvalidURL as exc:
+        raise BlockedDestination(f"The URL cannot be used: {exc}.", request=request) from exc
     except aiohttp.ClientError as exc:
         raise httpx.NetworkError(str(exc) or type(exc).__name__, request=request) from exc
+    except ValueError as exc:  # aiohttp refusing a header or a host name it cannot encode
+        raise BlockedDestination(f"The request cannot be sent ({type(exc).__name__}).", request=request) from exc
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -46,19 +72,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits,
         ssl_context: ssl.SSLContext | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        guard: AddressGuard | None = None,
     ) -> None:
+        """With ``guard``, every connection resolves through it (``pinned_resolver.py``): for URLs that
+        tenants supply. Without, the system resolver: for the operator's own provider hosts."""
         self._limits = limits
         self._ssl = ssl_context or httpx.create_ssl_context()
         self._max_response_bytes = max_response_bytes
+        self._guard = guard
         self._session: aiohttp.ClientSession | None = None
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._limits.max_connections or 0,
-                keepalive_timeout=self._limits.keepalive_expiry or 0,
-                ssl=self._ssl,
-            )
+            limit = self._limits.max_connections or 0
+            keepalive = self._limits.keepalive_expiry or 0
+            if self._guard is None:
+                connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=keepalive, ssl=self._ssl)
+            else:  # each new connection resolves once, through the guard, and connects to what it checked
+                connector = aiohttp.TCPConnector(
+                    limit=limit,
+                    keepalive_timeout=keepalive,
+                    ssl=self._ssl,
+                    resolver=PinnedResolver(self._guard),
+                    use_dns_cache=False,
+                )
             # Cookies and redirects stay httpx's business; aiohttp keeps no state between requests.
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
@@ -70,7 +107,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             async with self._open_session().request(
                 request.method,
                 str(request.url),
-                headers=list(request.headers.multi_items()),
+                headers=[(k, v) for k, v in request.headers.multi_items() if not is_framing_header(k)],
                 data=body or None,
                 allow_redirects=False,
                 auto_decompress=False,  # httpx decodes Content-Encoding itself

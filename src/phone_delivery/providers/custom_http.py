@@ -15,6 +15,7 @@ import httpx
 
 from phone_delivery.domain.custom_templates import render
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.http_headers import name_problem, value_problem
 from phone_delivery.domain.ports import AccountInventory, OutboundMessage, SendResult, UrlGuard
 from phone_delivery.domain.routing import pick_number_custom
 from phone_delivery.expiring_cache import ExpiringCache
@@ -31,21 +32,35 @@ class OAuthTokenCache:
         self._tokens: ExpiringCache[tuple[str, str, str], str] = ExpiringCache()
 
     async def token(
-        self, http: httpx.AsyncClient, auth_url: str, client_id: str, client_secret: str, *, fresh: bool = False
+        self,
+        http: httpx.AsyncClient,
+        guard: UrlGuard,
+        auth_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        fresh: bool = False,
     ) -> str:
         key = (auth_url, client_id, hashlib.sha256(client_secret.encode()).hexdigest())
         cached = None if fresh else self._tokens.get(key)
         if cached is not None:
             return cached
-        response = await exchange(
-            DISPLAY_NAME,
-            http.post(
-                auth_url,
-                data={"grant_type": "client_credentials"},
-                auth=httpx.BasicAuth(client_id, client_secret),
-                headers={"Accept": "application/json"},
-            ),
-        )
+        problem = guard.problem(auth_url)  # also checked at save; the host again at connect
+        if problem is not None:
+            raise _sender_problem(problem, target="authentication.authUrl")
+        try:
+            response = await exchange(
+                DISPLAY_NAME,
+                http.post(
+                    auth_url,
+                    data={"grant_type": "client_credentials"},
+                    auth=httpx.BasicAuth(client_id, client_secret),
+                    headers={"Accept": "application/json"},
+                ),
+            )
+        except ProviderRejected as exc:  # the token endpoint's host does not resolve or is refused
+            exc.extra["target"] = "authentication.authUrl"
+            raise
         try:
             body = json_or_raise(DISPLAY_NAME, response, "error", "error_description")
         except ProviderRejected as exc:
@@ -56,10 +71,22 @@ class OAuthTokenCache:
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise ProviderUnavailable(DISPLAY_NAME, "The OAuth2 token endpoint returned no access_token.")
+        if value_problem(token) is not None:
+            raise ProviderUnavailable(
+                DISPLAY_NAME, "The OAuth2 token endpoint returned an access_token that cannot be sent in a header."
+            )
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 300.0
         self._tokens.put(key, token, max(seconds - EXPIRY_MARGIN_SECONDS, 1.0))
         return token
+
+
+def _sender_problem(message: str, target: str | None = None) -> ProviderRejected:
+    """This sender's configuration cannot be used (no failover would fix it at this sender)."""
+    extra: dict[str, Any] = {"kind": "sender"}
+    if target is not None:
+        extra["target"] = target
+    return ProviderRejected(DISPLAY_NAME, message, extra=extra)
 
 
 class CustomHttpProvider:
@@ -85,15 +112,19 @@ class CustomHttpProvider:
             r for r in self._config.get("requests") or [] if r.get("deliveryMethod") == message.delivery_method
         ]
         if not templates:
-            raise ProviderRejected(
-                DISPLAY_NAME, f"No {message.delivery_method} request template.", extra={"kind": "sender"}
-            )
+            raise _sender_problem(f"No {message.delivery_method} request template.")
         from_number = pick_number_custom(self._config.get("numbers") or [], message.delivery_method, message.country)
         request = render(templates[0], message, from_number)
-        problem = await self._guard.problem(request.url)  # again at send time: DNS may have changed
+        problem = self._guard.problem(request.url)  # the rendered URL; its host is checked again at connect
         if problem is not None:
-            raise ProviderRejected(DISPLAY_NAME, problem, extra={"kind": "sender"})
-        headers = {**request.headers, **await self._auth_headers()}
+            raise _sender_problem(problem)
+        auth = await self._auth_headers()
+        written = {name.lower() for name in auth}
+        headers = {**{k: v for k, v in request.headers.items() if k.lower() not in written}, **auth}
+        for name, value in headers.items():  # a configuration saved by an older version is checked here too
+            problem = name_problem(name) or value_problem(value)
+            if problem is not None:
+                raise _sender_problem(f"The header {name} cannot be sent: {problem} Replace the sender's settings.")
         response = await exchange(
             DISPLAY_NAME,
             self._http.request(
@@ -124,7 +155,11 @@ class CustomHttpProvider:
             return {"Authorization": f"Bearer {self._secrets['authToken']}"}
         if method == "OAUTH2":
             token = await self._tokens.token(
-                self._http, str(self._auth["authUrl"]), str(self._auth["clientId"]), self._secrets["clientSecret"]
+                self._http,
+                self._guard,
+                str(self._auth["authUrl"]),
+                str(self._auth["clientId"]),
+                self._secrets["clientSecret"],
             )
             return {"Authorization": f"Bearer {token}"}
         return {str(self._auth["headerName"]): self._secrets["headerValue"]}
@@ -134,6 +169,7 @@ class CustomHttpProvider:
         if self._auth["method"] == "OAUTH2":
             await self._tokens.token(
                 self._http,
+                self._guard,
                 str(self._auth["authUrl"]),
                 str(self._auth["clientId"]),
                 self._secrets["clientSecret"],

@@ -1,7 +1,11 @@
-"""The shared outbound HTTP client: explicit timeouts, no redirects, no environment proxies, no
-cookies (one client serves every tenant's providers: a cookie one gateway sets must never reach
-another tenant's calls), and aiohttp's connection pool underneath (``providers/aiohttp_transport.py``
-says why)."""
+"""The outbound HTTP clients: explicit timeouts, no redirects, no environment proxies, no cookies
+(one client serves every tenant's providers: a cookie one gateway sets must never reach another
+tenant's calls), and aiohttp's connection pool underneath (``providers/aiohttp_transport.py`` says
+why, and how it frames every request itself).
+
+Two clients, two pools: one for the operator's provider hosts (Twilio, Syniverse: settings), and one
+for URLs that tenants supply (custom providers' ``url`` and ``authUrl``), whose connections resolve
+through the address guard and go only to the addresses it checked."""
 
 from __future__ import annotations
 
@@ -10,17 +14,19 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from phone_delivery import __version__
+from phone_delivery.providers.address_guard import AddressGuard
 from phone_delivery.providers.aiohttp_transport import AiohttpTransport
 
 USER_AGENT = f"phone-delivery/{__version__}"
 
 
-def build_http_client(timeout_seconds: float) -> httpx.AsyncClient:
+def build_http_client(timeout_seconds: float, guard: AddressGuard | None = None) -> httpx.AsyncClient:
+    """``guard``: the client for tenant-supplied URLs (every connection checked by it)."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_seconds),
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": USER_AGENT},
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # accepts none, sends none
-        transport=AiohttpTransport(httpx.Limits(max_connections=200, max_keepalive_connections=50)),
+        transport=AiohttpTransport(httpx.Limits(max_connections=200, max_keepalive_connections=50), guard=guard),
     )

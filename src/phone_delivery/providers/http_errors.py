@@ -8,12 +8,16 @@ from typing import Any
 import httpx
 
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.providers.aiohttp_transport import BlockedDestination
 
 
 async def exchange(provider: str, request: Awaitable[httpx.Response]) -> httpx.Response:
-    """Await the request; timeouts and connection failures become ``ProviderUnavailable``."""
+    """Await the request; timeouts and connection failures become ``ProviderUnavailable``, a host that
+    does not exist or may not be called a ``ProviderRejected`` of the sender (trying again will not help)."""
     try:
         return await request
+    except BlockedDestination as exc:
+        raise ProviderRejected(provider, exc.reason, extra={"kind": "sender"}) from exc
     except httpx.TimeoutException as exc:
         raise ProviderUnavailable(provider, f"{provider} did not answer in time.", extra={"timed_out": True}) from exc
     except httpx.HTTPError as exc:

@@ -21,9 +21,12 @@ from phone_delivery.providers.twilio_rest import TwilioBases
 
 @dataclass(frozen=True)
 class ProviderContext:
-    """What every provider shares: the one HTTP client, vendors' base URLs, the OAuth2 token cache."""
+    """What every provider shares: the HTTP clients (``http`` for the operator's provider hosts,
+    ``tenant_http`` for tenant-supplied URLs, checked by the address guard at every connection),
+    vendors' base URLs, the OAuth2 token cache."""
 
     http: httpx.AsyncClient
+    tenant_http: httpx.AsyncClient
     twilio: TwilioBases
     syniverse_base: str
     oauth_tokens: OAuthTokenCache
@@ -46,7 +49,7 @@ def build_registry(ctx: ProviderContext) -> dict[str, ProviderFactory]:
         return build
 
     def custom(config: Mapping[str, Any], secrets: Mapping[str, str]) -> SenderProvider:
-        return CustomHttpProvider(ctx.http, ctx.oauth_tokens, ctx.url_guard, config, secrets)
+        return CustomHttpProvider(ctx.tenant_http, ctx.oauth_tokens, ctx.url_guard, config, secrets)
 
     return {
         "CUSTOM_TWILIO": twilio(TwilioNumbersProvider),

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from phone_delivery.domain.errors import Detail
+from phone_delivery.domain.http_headers import TOKEN, name_problem, value_problem
 from phone_delivery.domain.models import Sender
 from phone_delivery.domain.ports import AccountInventory
 from phone_delivery.domain.sender_kinds.base import Name, Secret, SenderDraft, raise_if
@@ -27,7 +28,6 @@ AUTH_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 PLACEHOLDER = re.compile(r"\$\{[A-Za-z0-9_.]+\}")
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
@@ -121,7 +121,25 @@ def _body_rules(index: int, request: _Request) -> list[Detail]:
     return details
 
 
-def request_rules(requests: list[_Request]) -> list[Detail]:
+def auth_header(auth: _Authentication) -> str:
+    """The header the authentication method writes (lower case)."""
+    return str(auth.headerName).lower() if auth.method == "CUSTOM_HEADER" else "authorization"
+
+
+def header_rules(target: str, headers: dict[str, str] | None, auth_header_name: str) -> list[Detail]:
+    """Every template header must be one a tenant may set, with a value that can be sent as it is."""
+    details: list[Detail] = []
+    for name, value in (headers or {}).items():
+        where = f"{target}.headers.{name}" if TOKEN.match(name) else f"{target}.headers"
+        problem = name_problem(name) or value_problem(value)
+        if problem is None and name.lower() == auth_header_name:
+            problem = f"{name} is written by the authentication settings; remove it from the template."
+        if problem is not None:
+            details.append(Detail("INVALID_VALUE", problem, where))
+    return details
+
+
+def request_rules(requests: list[_Request], auth_header_name: str = "authorization") -> list[Detail]:
     details: list[Detail] = []
     seen: set[tuple[str, str]] = set()
     for index, request in enumerate(requests):
@@ -151,13 +169,13 @@ def request_rules(requests: list[_Request]) -> list[Detail]:
             for tag in ("beforeTag", "afterTag"):
                 if getattr(request, tag) is not None:
                     details.append(Detail("INVALID_VALUE", f"{tag} applies to VOICE requests only.", f"{target}.{tag}"))
-        for name in request.headers or {}:
-            if not HEADER_NAME.match(name):
-                details.append(Detail("INVALID_VALUE", "Header names are HTTP tokens.", f"{target}.headers"))
+        details.extend(header_rules(target, request.headers, auth_header_name))
     return details
 
 
 def auth_rules(auth: _Authentication) -> list[Detail]:
+    """Required fields per method, and every value that travels in a header checked to be sendable
+    (messages never quote a value: several are secrets)."""
     plain, secret = AUTH_FIELDS[auth.method]
     details = [
         Detail(
@@ -170,8 +188,26 @@ def auth_rules(auth: _Authentication) -> list[Detail]:
         parts = urlsplit(auth.authUrl)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             details.append(Detail("INVALID_VALUE", "authUrl must be an absolute https URL.", "authentication.authUrl"))
-    if auth.method == "CUSTOM_HEADER" and auth.headerName and not HEADER_NAME.match(auth.headerName):
-        details.append(Detail("INVALID_VALUE", "headerName must be an HTTP header name.", "authentication.headerName"))
+    for name in ("username", "clientId"):
+        value = getattr(auth, name)
+        if name in plain and value is not None and (":" in value or not value.isprintable()):
+            details.append(
+                Detail(
+                    "INVALID_VALUE",
+                    f"authentication.{name} goes into HTTP Basic authentication: no ':' and no control characters.",
+                    f"authentication.{name}",
+                )
+            )
+    if auth.method == "CUSTOM_HEADER" and auth.headerName:
+        problem = name_problem(auth.headerName)
+        if problem is not None:
+            details.append(Detail("INVALID_VALUE", problem, "authentication.headerName"))
+    for name in ("authToken", "headerValue"):
+        value = getattr(auth, name)
+        if name in secret and value is not None:
+            problem = value_problem(value)
+            if problem is not None:
+                details.append(Detail("INVALID_VALUE", f"authentication.{name}: {problem}", f"authentication.{name}"))
     return details
 
 
@@ -191,7 +227,9 @@ class CustomProviderKind:
     def parse_create(self, body: dict[str, Any]) -> SenderDraft:
         model = parse(_Body, body)
         numbers = model.numbers or []
-        raise_if(auth_rules(model.authentication) + request_rules(model.requests) + numbers_rules(numbers))
+        auth_details = auth_rules(model.authentication)
+        header = auth_header(model.authentication) if not auth_details else "authorization"
+        raise_if(auth_details + request_rules(model.requests, header) + numbers_rules(numbers))
         auth = model.authentication
         plain, secret = AUTH_FIELDS[auth.method]
         config = {

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from phone_delivery.domain.errors import Detail, InvalidData
+from phone_delivery.domain.http_headers import value_problem
 from phone_delivery.domain.models import Sender
 from phone_delivery.domain.ports import AccountInventory
 from phone_delivery.domain.sender_kinds.base import (
@@ -19,6 +20,12 @@ from phone_delivery.domain.sender_kinds.base import (
 )
 from phone_delivery.domain.sender_kinds.numbers import NumberItem, country_rules, merge_account_numbers
 from phone_delivery.domain.validation import parse
+
+
+def token_rules(token: str) -> list[Detail]:
+    """The access token travels in ``Authorization: Bearer``: it must be sendable as it is."""
+    problem = value_problem(token)
+    return [] if problem is None else [Detail("INVALID_VALUE", f"authToken: {problem}", "authToken")]
 
 
 def check_token_unchanged(existing: Sender, draft: SenderDraft) -> None:
@@ -42,7 +49,7 @@ class SyniverseKind:
 
     def parse_create(self, body: dict[str, Any]) -> SenderDraft:
         model = parse(_NumbersBody, body)
-        raise_if(country_rules(model.numbers or [], custom=False))
+        raise_if(token_rules(model.authToken) + country_rules(model.numbers or [], custom=False))
         return SenderDraft(
             self.provider,
             model.name,
@@ -105,10 +112,12 @@ class SyniverseChannelsKind:
 
     def parse_create(self, body: dict[str, Any]) -> SenderDraft:
         model = parse(_ChannelsCreate, body)
+        raise_if(token_rules(model.authToken))
         return SenderDraft(self.provider, model.name, {}, {"authToken": model.authToken}, body_id=model.id)
 
     def parse_replace(self, body: dict[str, Any]) -> SenderDraft:
         model = parse(_ChannelsReplace, body)
+        raise_if(token_rules(model.authToken))
         config = {
             "deliveryConfigurationsExist": model.deliveryConfigurationsExist,
             "smsTopicSubscription": model.smsTopicSubscription,
