@@ -20,8 +20,9 @@ from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.security.principals import PrincipalResolver
 from phone_delivery.security.tokens import TokenService
 from phone_delivery.settings import Settings
+from phone_delivery.store import crypto
 from phone_delivery.store.batch_writer import BatchWriter
-from phone_delivery.store.crypto import SecretCipher, load_keyring
+from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
 from phone_delivery.store.sender_store import SqlSenderTransactions
@@ -50,7 +51,7 @@ class Services:
 
 
 def open_cipher(settings: Settings) -> SecretCipher:
-    return SecretCipher(load_keyring(settings.secret_keys, settings.key_file))
+    return crypto.open_cipher(settings.secret_keys, settings.key_file)
 
 
 async def build_services(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from phone_delivery.store.crypto import Keyring, KeyringError, SecretCipher, load_keyring
+from phone_delivery.store.crypto import Keyring, KeyringError, SecretCipher, load_keyring, new_key, open_cipher
 
 
 def test_round_trip_records_key_id() -> None:
@@ -67,3 +67,31 @@ def test_setting_format_first_key_is_primary() -> None:
 def test_bad_settings_are_refused(bad: str) -> None:
     with pytest.raises(KeyringError):
         Keyring.parse_setting(bad)
+
+
+def test_a_key_file_cipher_takes_up_rotated_keys_and_never_drops_one(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    first = Keyring.load_or_create_file(path)
+    cipher = open_cipher(None, path)
+    old = cipher.encrypt(b"before")
+    rotated = first.with_new_primary()
+    rotated.write_file(path)  # what 'keys rotate' does to the file
+    elsewhere = SecretCipher(rotated).encrypt(b"from another process")
+    assert cipher.decrypt(elsewhere) == b"from another process"  # unknown key id: read the file at once
+    assert cipher.primary_key_id == rotated.primary
+    assert cipher.key_id_of(cipher.encrypt(b"after")) == rotated.primary
+    stranger = Keyring.load_or_create_file(tmp_path / "other.json")
+    stranger.write_file(path)  # a key file that lost our keys
+    cipher.reload(force=True)
+    assert cipher.decrypt(old) == b"before" and cipher.decrypt(elsewhere) == b"from another process"
+    path.write_text("{broken")
+    assert cipher.reload(force=True) is False
+    assert cipher.decrypt(old) == b"before"
+
+
+def test_a_setting_cipher_never_reads_a_file(tmp_path: Path) -> None:
+    ring = Keyring(keys={"k1": new_key()}, primary="k1")
+    cipher = open_cipher(ring.to_setting(), tmp_path / "absent.json")
+    assert cipher.reload(force=True) is False
+    with pytest.raises(KeyringError):
+        cipher.decrypt(SecretCipher(Keyring(keys={"k2": new_key()}, primary="k2")).encrypt(b"x"))

@@ -6,6 +6,7 @@ Routes never build error JSON; they raise, and the handlers here render PingOne'
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -30,11 +31,13 @@ from phone_delivery.domain.errors import (
     ProviderRejected,
     ProviderUnavailable,
     RequestFailed,
+    ServiceUnavailable,
     Unauthenticated,
     UnsupportedGrantType,
     UnsupportedMediaType,
 )
 from phone_delivery.domain.validation import detail_of
+from phone_delivery.store.crypto import KeyringError
 
 log = structlog.get_logger(logger_name="phone_delivery.errors")
 
@@ -49,9 +52,15 @@ ERROR_TABLE: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "ACCESS_FAILED"),
     (Forbidden, 403, "ACCESS_FAILED"),
     (NotFound, 404, "NOT_FOUND"),
+    (ServiceUnavailable, 503, "REQUEST_FAILED"),
 ]
 
-_DETAIL_FOR = {Unauthenticated: "INVALID_TOKEN", Forbidden: "INSUFFICIENT_PERMISSIONS"}
+_DETAIL_FOR = {
+    Unauthenticated: "INVALID_TOKEN",
+    Forbidden: "INSUFFICIENT_PERMISSIONS",
+    ServiceUnavailable: "SERVICE_UNAVAILABLE",
+}
+RETRY_AFTER_SECONDS = 5
 
 
 def status_and_code(exc: DomainError) -> tuple[int, str]:
@@ -85,9 +94,30 @@ def domain_error_response(exc: DomainError) -> Response:
     if not details and detail_code:
         details = [Detail(detail_code, exc.message)]
     body = error_body(code, exc.message, details)
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    log.info("request_error", error_id=body["id"], status=status, code=code)
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    elif status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    log.log(
+        logging.WARNING if status == 503 else logging.INFO,
+        "request_error",
+        error_id=body["id"],
+        status=status,
+        code=code,
+    )
     return JsonResponse(body, status_code=status, headers=headers)
+
+
+def missing_key_response(exc: KeyringError) -> Response:
+    """A stored secret under a key this server does not have: the operator's to fix, not the client's."""
+    log.error("secret_key_missing", error=str(exc))
+    return domain_error_response(
+        ServiceUnavailable(
+            "A stored secret cannot be decrypted: the key it was encrypted with is not configured on this "
+            "server. The operator must add it to the keys (see docs/security.md)."
+        )
+    )
 
 
 def provider_unavailable_response(exc: ProviderUnavailable) -> Response:
@@ -172,12 +202,17 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def on_missing_key(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, KeyringError)
+        return missing_key_response(exc)
+
     async def on_unexpected(_: Request, exc: Exception) -> Response:
         return unexpected_error_response(exc)
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(ProviderUnavailable, on_provider_unavailable)
     app.add_exception_handler(ProviderRejected, on_provider_rejected)
+    app.add_exception_handler(KeyringError, on_missing_key)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

@@ -16,8 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from phone_delivery.api.errors import domain_error_response, unexpected_error_response
+from phone_delivery.api.errors import domain_error_response, missing_key_response, unexpected_error_response
 from phone_delivery.domain.errors import DomainError
+from phone_delivery.store.crypto import KeyringError
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -45,6 +46,8 @@ class FastPathApp:
             response = await handler(request)
         except DomainError as exc:
             response = domain_error_response(exc)
+        except KeyringError as exc:
+            response = missing_key_response(exc)
         except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a 500 body here
             response = unexpected_error_response(exc)
         await response(request.scope, request.receive, send)

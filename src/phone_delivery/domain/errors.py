@@ -90,6 +90,13 @@ class Forbidden(DomainError):
     default_message = "The access token does not grant a role that allows this request."
 
 
+class ServiceUnavailable(DomainError):
+    """phone-delivery cannot serve this now through no fault of the request: its database refuses
+    writes, or a key it needs is not configured (503; the client may retry later)."""
+
+    default_message = "The service cannot complete the request right now. Try again later."
+
+
 class InvalidClient(DomainError):
     """OAuth token endpoint: client authentication failed (401 invalid_client)."""
 

@@ -40,6 +40,9 @@ TRANSIENT = "FAILED_TRANSIENT"  # timeout, connection error, 5xx, 429: retried a
 SENDER_FAILED = "FAILED_SENDER"  # the sender cannot send this: next sender at once
 RECIPIENT_FAILED = "FAILED_RECIPIENT"  # the recipient cannot be reached: the notification fails
 UNKNOWN = "UNKNOWN"  # the worker died after calling the provider; the message may have gone out
+# phone-delivery's own fault (a key it cannot find, a bug): not the sender's, so the notification
+# stays at this sender and waits; it never moves along the chain.
+INTERNAL = "FAILED_INTERNAL"
 
 
 class _User(BaseModel):
@@ -129,9 +132,9 @@ class RetryPolicy:
 
 @dataclass
 class Step:
-    """What to do after a try: ``kind`` is DONE (sent), RETRY, NEXT (next sender) or FAIL."""
+    """What to do after a try."""
 
-    kind: str
+    kind: str  # DONE, RETRY, NEXT, FAIL, or WAIT (our own error: retry later, not counted as a try)
     delay: float = 0.0
     reason: str = ""
 
@@ -146,6 +149,8 @@ def after_try(
 ) -> Step:
     if outcome == SUCCEEDED:
         return Step("DONE")
+    if outcome == INTERNAL:
+        return Step("WAIT", delay=policy.max_seconds)
     if outcome == RECIPIENT_FAILED:
         return Step("FAIL", reason="The recipient cannot be reached.")
     if outcome == TRANSIENT and tries_here < policy.tries_per_sender:

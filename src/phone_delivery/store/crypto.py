@@ -11,6 +11,7 @@ import binascii
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,24 +117,65 @@ class Keyring:
 
 
 class SecretCipher:
-    """Encrypts and decrypts secrets with the keyring's keys."""
+    """Encrypts and decrypts secrets with the keyring's keys.
 
-    def __init__(self, keyring: Keyring) -> None:
+    With a ``key_file`` (key-file mode) the keyring is read again when the file changes, so a
+    running process takes up the keys that ``phone-delivery keys rotate`` wrote: at once when it
+    meets a ciphertext under a key id it does not know, and otherwise within ``RECHECK_SECONDS``
+    (new secrets are then encrypted under the new primary key). Keys read are added to the ones
+    already held, never swapped for them: removing a key takes a restart.
+    """
+
+    RECHECK_SECONDS = 1.0
+
+    def __init__(self, keyring: Keyring, key_file: Path | None = None) -> None:
+        self._key_file = key_file
+        self._file_state = _file_state(key_file)
+        self._checked_at = time.monotonic()
+        self._use(keyring)
+
+    def _use(self, keyring: Keyring) -> None:
         self._keyring = keyring
         self._aead = {kid: AESGCM(key) for kid, key in keyring.keys.items()}
+
+    def reload(self, *, force: bool = False) -> bool:
+        """Read the key file again if it changed (at most once per ``RECHECK_SECONDS`` unless
+        ``force``); True when new keys were loaded. A file that cannot be read keeps the keys in use."""
+        if self._key_file is None:
+            return False
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.RECHECK_SECONDS:
+            return False
+        self._checked_at = now
+        state = _file_state(self._key_file)
+        if state == self._file_state:
+            return False
+        try:
+            keyring = Keyring.load_file(self._key_file)
+        except KeyringError:
+            return False  # half-written or broken: keep what works, try again later
+        self._file_state = state
+        # Keys are only ever added while running: a key this process knew stays usable until restart,
+        # so whatever it encrypted a moment ago can always be read back.
+        self._use(Keyring(keys={**self._keyring.keys, **keyring.keys}, primary=keyring.primary))
+        return True
 
     @property
     def primary_key_id(self) -> str:
         return self._keyring.primary
 
     def encrypt(self, plaintext: bytes) -> str:
+        self.reload()
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead[self._keyring.primary].encrypt(nonce, plaintext, _PREFIX.encode())
-        return f"{_PREFIX}.{self._keyring.primary}.{_b64e(nonce + sealed)}"
+        primary = self._keyring.primary
+        sealed = self._aead[primary].encrypt(nonce, plaintext, _PREFIX.encode())
+        return f"{_PREFIX}.{primary}.{_b64e(nonce + sealed)}"
 
     def decrypt(self, token: str) -> bytes:
         prefix, kid, payload = self._split(token)
         aead = self._aead.get(kid)
+        if aead is None and self.reload(force=True):
+            aead = self._aead.get(kid)
         if aead is None:
             raise KeyringError(f"no key with id {kid!r} is configured; add it to the keyring")
         raw = _b64d(payload)
@@ -160,6 +202,25 @@ class SecretCipher:
         if len(parts) != 3 or parts[0] != _PREFIX:
             raise KeyringError("not a phone-delivery ciphertext")
         return parts[0], parts[1], parts[2]
+
+
+def _file_state(path: Path | None) -> tuple[int, int, int] | None:
+    """What tells a changed key file apart: inode, size, modification time (ns)."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def open_cipher(secret_keys_setting: str | None, key_file: Path) -> SecretCipher:
+    """The cipher of a process: keys from the setting (fixed until restart) or from the key file
+    (created when missing, read again when it changes)."""
+    if secret_keys_setting:
+        return SecretCipher(Keyring.parse_setting(secret_keys_setting))
+    return SecretCipher(Keyring.load_or_create_file(key_file), key_file)
 
 
 def load_keyring(secret_keys_setting: str | None, key_file: Path) -> Keyring:

@@ -31,6 +31,7 @@ from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
 from phone_delivery.domain.notifications import (
     FAILED,
     IN_PROGRESS,
+    INTERNAL,
     PINGONE_TWILIO,
     QUEUED,
     RECIPIENT_FAILED,
@@ -46,7 +47,7 @@ from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.settings import Settings
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.batch_writer import BatchWriter
-from phone_delivery.store.crypto import SecretCipher
+from phone_delivery.store.crypto import KeyringError, SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, unseal
 
@@ -67,6 +68,12 @@ class WorkerMetrics:
             ["provider"],
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.internal_errors = Counter(
+            "phone_delivery_internal_errors",
+            "Sends that failed through phone-delivery's own fault (never counted against a sender)",
+            ["stage"],
+            registry=registry,
         )
         self.queue_depth = Gauge("phone_delivery_queue_depth", "Notifications waiting to be sent", registry=registry)
         self.queue_age = Gauge(
@@ -248,9 +255,10 @@ class DeliveryWorker:
         except ProviderRejected as exc:
             kind = RECIPIENT_FAILED if exc.extra.get("kind") == "recipient" else SENDER_FAILED
             outcome, error_code, error_message = kind, _code(exc.provider_code, exc.status), exc.message
-        except Exception as exc:
-            log.exception("send_crashed", notification_id=row["id"])
-            outcome, error_code, error_message = TRANSIENT, "INTERNAL", type(exc).__name__
+        except Exception as exc:  # ours, not the sender's: the notification waits here (never fails over)
+            log.exception("send_internal_error", notification_id=row["id"], error=type(exc).__name__)
+            self._metrics.internal_errors.labels("send").inc()
+            outcome, error_code, error_message = INTERNAL, "INTERNAL", internal_error_message(exc)
         elapsed = time.perf_counter() - started
         self._metrics.attempts.labels(provider_name, outcome).inc()
         self._metrics.latency.labels(provider_name).observe(elapsed)
@@ -287,6 +295,13 @@ class DeliveryWorker:
             values.update(
                 status=QUEUED,
                 tries_at_position=tries,
+                next_attempt_at=now + int(step.delay * 1000),
+                error_code=error_code,
+                error_message=error_message,
+            )
+        elif step.kind == "WAIT":
+            values.update(
+                status=QUEUED,
                 next_attempt_at=now + int(step.delay * 1000),
                 error_code=error_code,
                 error_message=error_message,
@@ -367,6 +382,14 @@ class DeliveryWorker:
             return
         self._metrics.queue_depth.set(depth)
         self._metrics.queue_age.set(age_ms / 1000)
+
+
+def internal_error_message(exc: Exception) -> str:
+    """What the attempt record says of our own error: our key errors name the key id; anything else
+    only its type (an exception's text could hold what we were sending)."""
+    if isinstance(exc, KeyringError):
+        return f"phone-delivery could not decrypt what it needs to send: {exc}. It will try again."
+    return f"phone-delivery failed ({type(exc).__name__}); it will try again. The error is in the log."
 
 
 def _code(provider_code: Any, status: int | None) -> str | None:
