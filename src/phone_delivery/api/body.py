@@ -16,9 +16,8 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
-    if not _is_json(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("The request body must be JSON (Content-Type: application/json).")
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it is known to be over ``limit`` (declared or streamed)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
@@ -29,7 +28,13 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         if size > limit:
             raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    if not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("The request body must be JSON (Content-Type: application/json).")
+    raw = await read_limited_body(request, limit)
     if not raw.strip():
         raise InvalidRequest("The request body is empty; a JSON object is required.")
     try:

@@ -8,19 +8,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from phone_delivery.api.body import read_limited_body
 from phone_delivery.api.deps import is_uuid, services
-from phone_delivery.domain.errors import Forbidden, InvalidRequest
+from phone_delivery.domain.errors import Forbidden
 
 router = APIRouter(tags=["Callbacks"], include_in_schema=False)
-MAX_CALLBACK_BYTES = 65536
 
 
 @router.post("/callbacks/twilio/{envID}/{notificationID}")
 async def twilio_status(request: Request, envID: str, notificationID: str) -> Response:
     svc = services(request)
-    raw = await request.body()
-    if len(raw) > MAX_CALLBACK_BYTES:
-        raise InvalidRequest("The callback body is too large.")
+    raw = await read_limited_body(request, svc.settings.max_body_bytes)
     params = parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)
     # Twilio signs the URL it was given: our public base plus this path.
     base = svc.settings.public_base_url or str(request.base_url).rstrip("/")

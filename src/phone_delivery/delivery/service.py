@@ -171,12 +171,17 @@ class NotificationService:
     async def twilio_callback(
         self, env: str, notification_id: str, url: str, params: list[tuple[str, str]], signature: str
     ) -> bool:
-        """Apply a signed Twilio status callback; False when the signature does not match."""
+        """Apply a signed Twilio status callback; False when the signature does not match.
+
+        A final status (DELIVERED, UNDELIVERED, FAILED) is final: a later callback, a replayed one or
+        one for an earlier try changes nothing and records nothing."""
         async with self._database.read() as conn:
             row = await NotificationRepository(conn).get(env, notification_id)
-        if row is None or row["provider"] is None or not reports_by_twilio_callback(row["provider"]):
+        if row is None:
             return False
-        entry = row["sender_id"] or PINGONE_TWILIO
+        entry = _reporting_entry(row)
+        if entry is None:
+            return False
         try:
             resolved = await self._resolver.resolve(env, entry)
         except ProviderRejected:
@@ -189,8 +194,7 @@ class NotificationService:
         if sid and row["provider_message_id"] and sid != row["provider_message_id"]:
             return True  # a callback for an earlier try: nothing to change
         new = DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
-        # SENDING too: the callback may overtake the worker recording the provider's answer.
-        if new is None or row["status"] not in (SENDING, SENT, DELIVERED, UNDELIVERED) or row["status"] == new:
+        if new is None or row["status"] not in CALLBACK_MAY_CHANGE:
             return True
         now = now_ms()
         changes: dict[str, Any] = {"status": new, "updated_at": now}
@@ -198,8 +202,24 @@ class NotificationService:
             changes["error_code"] = values.get("ErrorCode") or None
             changes["error_message"] = values.get("ErrorMessage") or f"Twilio reported {state}."
         async with self._database.write() as conn:
-            await NotificationRepository(conn).update(env, notification_id, changes)
-            await ActivityRepository(conn).insert(
-                notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
-            )
+            # Conditional, so that of two callbacks racing only the first one changes anything.
+            if await NotificationRepository(conn).update_status_if(env, notification_id, CALLBACK_MAY_CHANGE, changes):
+                await ActivityRepository(conn).insert(
+                    notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
+                )
         return True
+
+
+# A callback may move a notification that is out with Twilio (SENT), or still SENDING when the
+# callback overtakes the worker recording the provider's answer. Nothing else: final is final.
+CALLBACK_MAY_CHANGE = (SENDING, SENT)
+
+
+def _reporting_entry(row: dict[str, Any]) -> str | None:
+    """The chain entry whose Twilio account signs this notification's callbacks: the sender that sent
+    it, or, while the worker has not recorded the answer yet, the sender it is being sent through."""
+    if row["provider"] is not None:
+        return str(row["sender_id"] or PINGONE_TWILIO) if reports_by_twilio_callback(row["provider"]) else None
+    if row["status"] == SENDING:
+        return str(list(row["chain"])[row["chain_position"]])
+    return None

@@ -197,6 +197,21 @@ class NotificationRepository:
         )
         return bool(result.rowcount)
 
+    async def update_status_if(
+        self, environment_id: str, notification_id: str, statuses: tuple[str, ...], values: dict[str, Any]
+    ) -> bool:
+        """Apply ``values`` only while the notification's status is one of ``statuses``."""
+        result = await self.conn.execute(
+            update(notifications)
+            .where(
+                notifications.c.environment_id == environment_id,
+                notifications.c.id == notification_id,
+                notifications.c.status.in_(statuses),
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
     async def queue_stats(self, now: int) -> tuple[int, int]:
         """(open notifications, age in ms of the oldest)."""
         row = (
