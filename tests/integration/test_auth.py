@@ -130,6 +130,7 @@ def test_expired_token_is_401(stack: Stack, env: str) -> None:
     signer = token_service(stack)
     now = int(time.time())
     claims = {
+        "iss": f"{stack.url}/{stack.admin.environment_id}/as",
         "aud": [stack.settings.token_audience],
         "iat": now - 7200,
         "exp": now - 3600,

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from phone_delivery.api.deps import is_uuid, services
 from phone_delivery.api.errors import oauth_error_response
-from phone_delivery.api.links import base_url
+from phone_delivery.api.links import issuer
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import InvalidClient, InvalidRequest, NotFound, UnsupportedGrantType
 from phone_delivery.security.client_secrets import client_secret_matches
@@ -20,10 +20,6 @@ from phone_delivery.store.environments_repo import ApplicationRepository
 
 router = APIRouter(tags=["Authorization"])
 _MAX_FORM = 8192
-
-
-def issuer(request: Request, env_id: str) -> str:
-    return f"{base_url(request)}/{env_id}/as"
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:

@@ -7,6 +7,7 @@ import re
 from fastapi import Path
 from starlette.requests import Request
 
+from phone_delivery.api.links import issuer
 from phone_delivery.domain.errors import Forbidden, NotFound, Unauthenticated
 from phone_delivery.domain.models import Environment, Principal
 from phone_delivery.runtime import Services
@@ -28,6 +29,11 @@ async def caller(request: Request) -> Principal:
         raise Unauthenticated("The Authorization header must use the Bearer scheme.")
     svc = services(request)
     verified = svc.tokens.verify(token.strip())
+    if verified.issuer != issuer(request, verified.environment_id):
+        raise Unauthenticated(
+            "The access token was issued by another issuer than this environment's "
+            "(its iss must be {base}/{envID}/as of this server)."
+        )
     return await svc.principals.resolve(verified)
 
 

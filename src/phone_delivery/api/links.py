@@ -17,3 +17,8 @@ def base_url(request: Request) -> str:
 
 def environment_href(base: str, environment_id: str) -> str:
     return f"{base}/v1/environments/{environment_id}"
+
+
+def issuer(request: Request, environment_id: str) -> str:
+    """The environment's token issuer, as PingOne spells it: ``{base}/{envID}/as``."""
+    return f"{base_url(request)}/{environment_id}/as"

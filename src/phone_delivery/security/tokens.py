@@ -30,6 +30,7 @@ class VerifiedToken:
     client_id: str
     environment_id: str
     expires_at: int
+    issuer: str  # checked per request against the environment's issuer (``api/deps.caller``)
 
 
 class TokenService:
@@ -111,7 +112,7 @@ class TokenService:
                 key=key,
                 algorithms=[ALGORITHM],
                 audience=self._audience,
-                options={"require": ["exp", "iat", "aud", "client_id", "env"]},
+                options={"require": ["exp", "iat", "aud", "iss", "client_id", "env"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired.") from exc
@@ -119,10 +120,10 @@ class TokenService:
             raise Unauthenticated("The access token is not intended for this API (wrong audience).") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        client_id, env = claims.get("client_id"), claims.get("env")
-        if not isinstance(client_id, str) or not isinstance(env, str):
+        client_id, env, iss = claims.get("client_id"), claims.get("env"), claims.get("iss")
+        if not isinstance(client_id, str) or not isinstance(env, str) or not isinstance(iss, str):
             raise Unauthenticated("The access token is invalid.")
-        return VerifiedToken(client_id=client_id, environment_id=env, expires_at=int(claims["exp"]))
+        return VerifiedToken(client_id=client_id, environment_id=env, expires_at=int(claims["exp"]), issuer=iss)
 
     def _evict(self, now: float) -> None:
         for token in [t for t, v in self._cache.items() if v.expires_at <= now]:
