@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -130,11 +130,15 @@ async def read_one(
 
 
 def _timestamp(value: str | None, name: str) -> int | None:
+    """Epoch milliseconds of an ISO 8601 time; without an offset it is UTC."""
     if value is None:
         return None
     try:
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
         raise InvalidData.single("INVALID_PARAMETER", name, f"{name} must be an ISO 8601 timestamp.") from None
 
 
