@@ -214,9 +214,11 @@ def bootstrap(settings: Settings) -> Credentials:
 
 
 @contextmanager
-def private_service(settings: Settings, creds: Credentials) -> Iterator[Api]:
-    """A service of its own (for tests that change settings or restart it), with an admin client."""
+def private_service(settings: Settings, creds: Credentials, port: int = 0) -> Iterator[Api]:
+    """A service of its own (for tests that change settings or restart it), with an admin client.
+    A restart that should keep tokens valid passes the same ``port``: a token's issuer is the base
+    URL it was issued at."""
     from phone_delivery.app import create_app
 
-    with serving(create_app(settings)) as server:
+    with serving(create_app(settings), port=port) as server:
         yield Api(server.url, creds)

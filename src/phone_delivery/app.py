@@ -65,7 +65,7 @@ def create_app(
     )
     app.state.metrics_registry = registry
     install_error_handlers(app)
-    for module in (
+    modules = (
         auth,
         environments,
         applications,
@@ -75,8 +75,11 @@ def create_app(
         activities,
         callbacks,
         health,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router)
+    # Every API route, for the Allow header of a 405 (api/errors.py).
+    app.state.api_routes = [route for module in modules for route in module.router.routes]
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
     # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.

@@ -8,6 +8,8 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +48,63 @@ def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
 
+@contextmanager
+def _configuration_errors(settings: Settings) -> Iterator[None]:
+    """A bad key, a database that cannot be reached or opened: one clear line and exit 1, never a
+    traceback (a traceback of a connection string or key setting could show a secret)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from phone_delivery.store.crypto import KeyringError
+
+    try:
+        yield
+    except KeyringError as exc:
+        _echo(f"error: the keys that encrypt secrets are unusable: {exc}. See docs/security.md (Keys).")
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        hint = (
+            " (the drivers included are sqlite+aiosqlite:// and postgresql+asyncpg://)"
+            if isinstance(exc, ImportError)
+            else ""
+        )
+        _echo(f"error: cannot use the database {_safe_url(settings.resolved_database_url)}: {_reason(exc)}{hint}")
+        raise typer.Exit(1) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as nothing rather than risk a secret
+        return "(PHONE_DELIVERY_DATABASE_URL)"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause's first line, without SQLAlchemy's background link."""
+    inner: BaseException = exc
+    while getattr(inner, "orig", None) is not None:
+        inner = inner.orig  # type: ignore[attr-defined]
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse to start (before writing anything) when the port is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            _echo(
+                f"error: cannot listen on {host}:{port} ({exc.strerror or exc}); another program is using it. "
+                "Choose another port with --port (0 picks a free one)."
+            )
+            raise typer.Exit(1) from None
+
+
 def _run(settings: Settings, application: Any) -> None:
     from phone_delivery.logging_setup import configure_logging
 
@@ -67,12 +126,15 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> Non
     from phone_delivery.app import create_app
 
     settings = _settings(data_dir=data_dir, host=host, port=port)
-    if not asyncio.run(_has_admin(settings)):
+    with _configuration_errors(settings):
+        has_admin = asyncio.run(_preflight(settings))
+    if not has_admin:
         _echo(
             "error: the database has no administrator yet. Run 'phone-delivery bootstrap' first; it "
             "prints the credentials of an Organization Admin application once."
         )
         raise typer.Exit(1)
+    _check_port(settings.host, settings.port)
     _run(settings, create_app(settings))
 
 
@@ -89,6 +151,7 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
 
     started = time.perf_counter()
     base = _settings(data_dir=data_dir, host=host, port=port)
+    _check_port(base.host, base.port)  # before any credentials are written for a server that cannot start
     chosen_port = base.port or _free_port(base.host)
     public_host = "127.0.0.1" if base.host in ("0.0.0.0", "::") else base.host  # noqa: S104
     api_base = base.public_base_url or f"http://{public_host}:{chosen_port}"
@@ -108,7 +171,9 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     )
     sandbox = SandboxState()
     _echo("preparing dev mode: migrating the database and seeding the sandbox ...")
-    data = asyncio.run(prepare(settings, api_base, sandbox))
+    with _configuration_errors(settings):
+        asyncio.run(_preflight(settings))
+        data = asyncio.run(prepare(settings, api_base, sandbox))
     if not settings.platform_twilio_account_sid:
         # PINGONE_TWILIO in dev mode: the sandbox account, its first Messaging Service, its voice number.
         settings = settings.model_copy(
@@ -144,7 +209,9 @@ def worker(data_dir: DataDir = None) -> None:
             await services.close()
 
     _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
-    asyncio.run(run())
+    with _configuration_errors(settings):
+        asyncio.run(_preflight(settings))
+        asyncio.run(run())
 
 
 @app.command()
@@ -154,7 +221,8 @@ def bootstrap(data_dir: DataDir = None) -> None:
     Prints its client id and secret once. Refuses when an Organization Admin already exists.
     """
     settings = _settings(data_dir=data_dir)
-    result = asyncio.run(_bootstrap(settings))
+    with _configuration_errors(settings):
+        result = asyncio.run(_bootstrap(settings))
     if result is None:
         _echo(
             "error: an Organization Admin application already exists; bootstrap runs only on an empty "
@@ -183,7 +251,9 @@ def migrate(data_dir: DataDir = None) -> None:
         finally:
             await database.dispose()
 
-    typer.echo(f"database at revision {asyncio.run(run())}")
+    with _configuration_errors(settings):
+        revision = asyncio.run(run())
+    typer.echo(f"database at revision {revision}")
 
 
 @keys_app.command("rotate")
@@ -220,7 +290,9 @@ def keys_rotate(data_dir: DataDir = None) -> None:
             await database.dispose()
 
     _echo("re-encrypting stored secrets ...")
-    typer.echo(f"re-encrypted {asyncio.run(run())} secret(s) with key {ring.primary}")
+    with _configuration_errors(settings):
+        count = asyncio.run(run())
+    typer.echo(f"re-encrypted {count} secret(s) with key {ring.primary}")
 
 
 @app.command()
@@ -245,15 +317,21 @@ def sandbox(
     uvicorn.run(create_sandbox_app(state), host=host, port=port, log_config=None, access_log=False)
 
 
-async def _has_admin(settings: Settings) -> bool:
+async def _preflight(settings: Settings) -> bool:
+    """What starting needs, checked before any server starts: the keys load, the database opens and
+    migrates, the token signing key decrypts. True when an Organization Admin exists."""
+    from phone_delivery.runtime import open_cipher
+    from phone_delivery.security.tokens import TokenService
     from phone_delivery.store.database import Database
     from phone_delivery.store.environments_repo import ApplicationRepository
     from phone_delivery.store.migrate import upgrade_to_head
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cipher = open_cipher(settings)
     database = Database(settings.resolved_database_url)
     try:
         await upgrade_to_head(database)
+        await TokenService.load(database, cipher, settings.token_audience, settings.token_lifetime_seconds)
         async with database.read() as conn:
             return await ApplicationRepository(conn).organization_admin_exists()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -169,3 +170,49 @@ def test_dev_mode_walkthrough_with_curl(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "words"),
+    [
+        (["serve"], {"PHONE_DELIVERY_SECRET_KEYS": "not-a-key"}, "keys that encrypt secrets"),
+        (["serve"], {"PHONE_DELIVERY_DATABASE_URL": "postgresql+asyncpg://u:hunter2@127.0.0.1:1/x"}, "cannot use"),
+        (["dev", "--port", "0"], {"PHONE_DELIVERY_DATABASE_URL": "postgresql://u@127.0.0.1:1/x"}, "postgresql+asyncpg"),
+        (["worker"], {"PHONE_DELIVERY_SECRET_KEYS": "k1:tooshort"}, "32 bytes"),
+        (["migrate"], {"PHONE_DELIVERY_DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1:1/x"}, "Connect call failed"),
+        (["bootstrap"], {"PHONE_DELIVERY_DATABASE_URL": "sqlite+aiosqlite:////nonexistent/dir/x.db"}, "cannot use"),
+    ],
+)
+def test_configuration_errors_are_one_clear_line(
+    tmp_path: Path, command: list[str], env: dict[str, str], words: str
+) -> None:
+    result = run_cli(*command, "--data-dir", str(tmp_path / "data"), env=env)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and words in errors[0], result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_a_key_file_of_another_deployment_is_a_clear_error(tmp_path: Path) -> None:
+    assert run_cli("bootstrap", "--data-dir", str(tmp_path)).returncode == 0
+    from phone_delivery.cli import _preflight
+    from phone_delivery.settings import Settings
+
+    asyncio.run(_preflight(Settings(data_dir=tmp_path)))  # what a first start does: keys, signing key
+    (tmp_path / "secret-keys.json").unlink()  # the keys that encrypted this database are gone
+    result = run_cli("serve", "--data-dir", str(tmp_path), "--port", "0")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: the keys that encrypt secrets are unusable" in result.stderr
+
+
+def test_dev_with_its_port_taken_writes_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("dev", "--data-dir", str(tmp_path / "data"), "--port", str(port))
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert not (tmp_path / "data").exists()  # no credentials for a server that never started

@@ -93,7 +93,8 @@ def test_data_and_tokens_survive_a_restart(sandbox: SandboxAdmin, tmp_path, acco
             },
         ).json()
         token = api.token
-    with private_service(settings, creds) as restarted:
+        port = int(api.base.rsplit(":", 1)[1])
+    with private_service(settings, creds, port=port) as restarted:  # same address: same issuer
         again = httpx.get(
             f"{restarted.base}{api.senders_path(env, sender['id'])}", headers={"Authorization": f"Bearer {token}"}
         )

@@ -13,10 +13,11 @@ from starlette.responses import Response
 from phone_delivery.api.deps import is_uuid, services
 from phone_delivery.api.errors import oauth_error_response
 from phone_delivery.api.links import issuer
+from phone_delivery.api.openapi_schemas import error_responses
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import InvalidClient, InvalidRequest, NotFound, UnsupportedGrantType
 from phone_delivery.security.client_secrets import client_secret_matches
-from phone_delivery.store.environments_repo import ApplicationRepository
+from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
 
 router = APIRouter(tags=["Authorization"])
 _MAX_FORM = 8192
@@ -82,17 +83,25 @@ async def token(request: Request, envID: str) -> Response:
     )
 
 
-@router.get("/{envID}/as/jwks", summary="Token signing keys (JWKS)")
+async def _require_environment(request: Request, env_id: str) -> None:
+    if is_uuid(env_id):
+        async with services(request).database.read() as conn:
+            if await EnvironmentRepository(conn).exists(env_id):
+                return
+    raise NotFound("The environment was not found.")
+
+
+@router.get("/{envID}/as/jwks", summary="Token signing keys (JWKS)", responses=error_responses(404))
 async def jwks(request: Request, envID: str) -> Response:
-    if not is_uuid(envID):
-        raise NotFound()
+    await _require_environment(request, envID)
     return JsonResponse(services(request).tokens.jwks)
 
 
-@router.get("/{envID}/as/.well-known/openid-configuration", summary="OpenID Provider metadata")
+@router.get(
+    "/{envID}/as/.well-known/openid-configuration", summary="OpenID Provider metadata", responses=error_responses(404)
+)
 async def discovery(request: Request, envID: str) -> Response:
-    if not is_uuid(envID):
-        raise NotFound()
+    await _require_environment(request, envID)
     iss = issuer(request, envID)
     return JsonResponse(
         {

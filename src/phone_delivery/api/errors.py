@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import (
@@ -174,6 +175,17 @@ _HTTP_STATUS = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first route's).
+    ``app.state.api_routes`` is every API route, listed by ``create_app``."""
+    methods: set[str] = set()
+    for route in getattr(request.app.state, "api_routes", ()):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -194,12 +206,12 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [detail_of({**e, "loc": tuple(e.get("loc", ()))[1:] or e.get("loc", ())}) for e in exc.errors()]
         return domain_error_response(InvalidData(details=details))
 
-    async def on_http(_: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         cls, message = _HTTP_STATUS.get(exc.status_code, (InvalidRequest, None))
         response = domain_error_response(cls(message))
-        if exc.status_code == 405 and exc.headers:
-            response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_missing_key(_: Request, exc: Exception) -> Response:

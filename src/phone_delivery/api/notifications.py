@@ -66,8 +66,10 @@ def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, A
         body["locale"] = row["locale"]
     if row["user_id"]:
         body["user"] = {"id": row["user_id"]}
-    if row["provider"]:
-        body["sender"] = {"id": row["sender_id"] or row["provider"], "provider": row["provider"]}
+    if row["provider"] or row["sender_id"]:
+        body["sender"] = {"id": row["sender_id"] or row["provider"]}
+        if row["provider"]:
+            body["sender"]["provider"] = row["provider"]
     if row["provider_message_id"]:
         body["providerMessageId"] = row["provider_message_id"]
     if row["error_code"] or row["error_message"]:
@@ -79,7 +81,7 @@ def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, A
             {
                 "id": a["id"],
                 "sender": {"id": a["sender_id"]},
-                "provider": a["provider"],
+                **({"provider": a["provider"]} if a["provider"] else {}),
                 "outcome": a["outcome"],
                 **({"providerMessageId": a["provider_message_id"]} if a["provider_message_id"] else {}),
                 **({"errorCode": a["error_code"]} if a["error_code"] else {}),

@@ -168,7 +168,7 @@ attempts = Table(
     Column("id", String(36), primary_key=True),
     Column("notification_id", String(36), ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False),
     Column("sender_id", String(64), nullable=True),
-    Column("provider", String(64), nullable=False),
+    Column("provider", String(64), nullable=True),  # None: the sender could not be loaded
     Column("outcome", String(24), nullable=False),
     Column("provider_message_id", String(128), nullable=True),
     Column("error_code", String(64), nullable=True),

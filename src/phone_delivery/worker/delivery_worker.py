@@ -201,7 +201,8 @@ class DeliveryWorker:
                             "id": attempt_id,
                             "notification_id": row["id"],
                             "sender_id": entry,
-                            "provider": entry,
+                            # Known once the sender is loaded; PINGONE_TWILIO is its own provider.
+                            "provider": PINGONE_TWILIO if entry == PINGONE_TWILIO else None,
                             "outcome": IN_PROGRESS,
                             "provider_message_id": None,
                             "error_code": None,
@@ -223,7 +224,7 @@ class DeliveryWorker:
         row = item.row
         env = row["environment_id"]
         started = time.perf_counter()
-        provider_name = item.entry
+        provider_name: str | None = PINGONE_TWILIO if item.entry == PINGONE_TWILIO else None  # until loaded
         retry_after: float | None = None
         result_id: str | None = None
         error_code: str | None = None
@@ -260,14 +261,14 @@ class DeliveryWorker:
             self._metrics.internal_errors.labels("send").inc()
             outcome, error_code, error_message = INTERNAL, "INTERNAL", internal_error_message(exc)
         elapsed = time.perf_counter() - started
-        self._metrics.attempts.labels(provider_name, outcome).inc()
-        self._metrics.latency.labels(provider_name).observe(elapsed)
+        self._metrics.attempts.labels(provider_name or "unknown", outcome).inc()
+        self._metrics.latency.labels(provider_name or "unknown").observe(elapsed)
         await self._record(item, provider_name, outcome, result_id, error_code, error_message, retry_after)
 
     async def _record(
         self,
         item: Claimed,
-        provider_name: str,
+        provider_name: str | None,
         outcome: str,
         result_id: str | None,
         error_code: str | None,
@@ -351,7 +352,7 @@ class DeliveryWorker:
                         row["environment_id"],
                         row["id"],
                         "UPDATED",
-                        f"Notification {final.lower()} via {provider_name}.",
+                        f"Notification {final.lower()} via {provider_name or item.entry}.",
                         None,
                         now,
                     )
