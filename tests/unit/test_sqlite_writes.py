@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from phone_delivery.domain.errors import ServiceUnavailable
 from phone_delivery.store import database as database_module
 from phone_delivery.store.database import Database
 
@@ -77,8 +78,9 @@ def test_gives_up_after_the_write_lock_timeout(tmp_path: Path, monkeypatch: pyte
         holder.start()
         started.wait(5)
         try:
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with pytest.raises(ServiceUnavailable, match="write lock") as refused:
                 await _insert(database, 1)
+            assert isinstance(refused.value.__cause__, sqlite3.OperationalError)
         finally:
             holder.join()
         async with database.write() as conn:  # usable again once the other writer is done

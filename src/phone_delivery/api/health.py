@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from phone_delivery.api.deps import services
 from phone_delivery.api.responses import JsonResponse
+from phone_delivery.domain.errors import ServiceUnavailable
 
 router = APIRouter(tags=["Operations"])
 
@@ -20,14 +20,25 @@ async def live() -> Response:
     return JsonResponse({"status": "UP"})
 
 
-@router.get("/health/ready", summary="The process can serve: the database answers")
+@router.get(
+    "/health/ready",
+    summary="The process can serve: the database answers reads, and writes (when the last one failed, a probe write)",
+    responses={503: {"description": "Not ready: the database or its writes fail"}},
+)
 async def ready(request: Request) -> Response:
+    database = services(request).database
     try:
-        async with services(request).database.read() as conn:
+        async with database.read() as conn:
             await conn.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
-        return JsonResponse({"status": "DOWN", "database": "DOWN"}, status_code=503)
-    return JsonResponse({"status": "UP", "database": "UP"})
+    except ServiceUnavailable:
+        return JsonResponse({"status": "DOWN", "database": "DOWN", "writes": "DOWN"}, status_code=503)
+    if database.writes_failing is not None:
+        try:
+            await database.probe_write()  # so readiness comes back by itself once writes work again
+        except ServiceUnavailable:
+            body = {"status": "DOWN", "database": "UP", "writes": "DOWN", "reason": database.writes_failing}
+            return JsonResponse(body, status_code=503)
+    return JsonResponse({"status": "UP", "database": "UP", "writes": "UP"})
 
 
 @router.get("/metrics", summary="Prometheus metrics")

@@ -28,10 +28,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+import structlog
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
+
+from phone_delivery.domain.errors import ServiceUnavailable
+from phone_delivery.store.storage_failures import storage_failure
+
+log = structlog.get_logger(logger_name="phone_delivery.database")
+
+
+def _unavailable_message(reason: str) -> str:
+    return f"The database cannot serve this request right now: {reason}. Nothing was changed; try again later."
 
 
 def is_sqlite(url: str) -> bool:
@@ -95,6 +105,7 @@ class Database:
         self._inline_writer: Engine | None = None
         self._inline: Connection | None = None
         self._inline_write: Connection | None = None
+        self.writes_failing: str | None = None  # why writes failed, until probe_write() works again
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -121,6 +132,19 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
+        """A read transaction. The database being unreachable or unable to serve is a 503
+        (``ServiceUnavailable``), not a bug."""
+        try:
+            async with self._read() as conn:
+                yield conn
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            raise ServiceUnavailable(_unavailable_message(reason)) from exc
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[Conn]:
         if self.inline_reader is not None:
             # One long-lived connection serves every inline read of this process: reads run on
             # the event loop thread and finish without yielding, so they never overlap.
@@ -136,6 +160,33 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
+        """The request's one write transaction. A write the database refuses for a reason of its
+        own (disk full, read-only, unreachable) is a 503 and marks writes as failing
+        (``writes_failing``, which ``/health/ready`` reports) until a probe write works again."""
+        try:
+            async with self._write() as conn:
+                yield conn
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            if self.writes_failing is None:
+                log.error("database_writes_failing", reason=reason, error=type(exc).__name__)
+            self.writes_failing = reason
+            raise ServiceUnavailable(_unavailable_message(reason)) from exc
+
+    async def probe_write(self) -> None:
+        """A real write that changes nothing; when it works, writes are no longer marked as failing.
+        (Only a probe clears the mark: a write transaction that happened to write nothing proves
+        nothing.) ``/health/ready`` runs it while writes are marked as failing."""
+        async with self.write() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        if self.writes_failing is not None:
+            log.warning("database_writes_recovered", reason=self.writes_failing)
+            self.writes_failing = None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[Conn]:
         if self._inline_writer is None:
             async with self.writer.begin() as conn:
                 yield conn

@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import notification_activity
 from phone_delivery.domain.clock import now_ms
-from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable, ServiceUnavailable
 from phone_delivery.domain.notifications import (
     FAILED,
     IN_PROGRESS,
@@ -214,6 +214,10 @@ class DeliveryWorker:
                     )
                     out.append(Claimed(row, attempt_id, entry))
                 await repo.insert_attempts(new_attempts)
+        except ServiceUnavailable as exc:  # the database refuses writes: say why, once a poll, no traceback
+            log.warning("claim_failed", worker=self.name, reason=exc.message)
+            await asyncio.sleep(self._settings.worker_poll_seconds)
+            return []
         except Exception:
             log.exception("claim_failed", worker=self.name)
             await asyncio.sleep(self._settings.worker_poll_seconds)
