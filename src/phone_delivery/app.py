@@ -20,6 +20,7 @@ from phone_delivery.api import (
     health,
     notification_settings,
     notifications,
+    openapi_document,
     phone_delivery_settings,
 )
 from phone_delivery.api.errors import install_error_handlers
@@ -65,6 +66,7 @@ def create_app(
     )
     app.state.metrics_registry = registry
     install_error_handlers(app)
+    openapi_document.install(app)
     modules = (
         auth,
         environments,

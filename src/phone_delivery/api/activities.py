@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from phone_delivery.api.deps import environment_admin, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import ACTIVITY, collection, error_responses
 from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
@@ -48,7 +48,9 @@ def activity_json(base: str, a: Activity) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/environments/{envID}/activities", responses=error_responses(400, 401, 403, 404))
+@router.get(
+    "/v1/environments/{envID}/activities", responses={200: collection("activities", ACTIVITY), **error_responses(404)}
+)
 async def list_activities(
     request: Request,
     envID: str,

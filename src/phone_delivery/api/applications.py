@@ -18,10 +18,14 @@ from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import (
-    APPLICATION_BODY,
-    APPLICATION_REPLACE_BODY,
-    ROLE_ASSIGNMENT_BODY,
+    APPLICATION,
+    ROLE_ASSIGNMENT,
+    ROLE_NAMES,
+    SECRET,
+    body_of,
+    collection,
     error_responses,
+    ok,
 )
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.access import holds_every_role
@@ -154,7 +158,7 @@ async def _covered(
     return app, roles
 
 
-@router.get(APPS, responses=error_responses(401, 403, 404))
+@router.get(APPS, responses={200: collection("applications", APPLICATION), **error_responses(404)})
 async def list_apps(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
@@ -171,7 +175,12 @@ async def list_apps(request: Request, envID: str, _: Principal = Depends(environ
     )
 
 
-@router.post(APPS, status_code=201, openapi_extra=APPLICATION_BODY, responses=error_responses(400, 401, 403, 404, 415))
+@router.post(
+    APPS,
+    status_code=201,
+    openapi_extra=body_of(ApplicationCreate),
+    responses={201: ok(APPLICATION), **error_responses(404)},
+)
 async def create_app(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     model = parse(ApplicationCreate, await read_json_object(request, svc.settings.max_body_bytes))
@@ -183,13 +192,15 @@ async def create_app(request: Request, envID: str, _: Principal = Depends(enviro
     return JsonResponse(application_json(base_url(request), issued.application, issued.client_secret), status_code=201)
 
 
-@router.get(APPS + "/{appID}", responses=error_responses(401, 403, 404))
+@router.get(APPS + "/{appID}", responses={200: ok(APPLICATION), **error_responses(404)})
 async def read_app(request: Request, envID: str, appID: str, _: Principal = Depends(environment_admin)) -> Response:
     return JsonResponse(application_json(base_url(request), await _existing_app(request, envID, appID)))
 
 
 @router.put(
-    APPS + "/{appID}", openapi_extra=APPLICATION_REPLACE_BODY, responses=error_responses(400, 401, 403, 404, 415)
+    APPS + "/{appID}",
+    openapi_extra=body_of(ApplicationReplace),
+    responses={200: ok(APPLICATION), **error_responses(404)},
 )
 async def replace_app(
     request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
@@ -218,7 +229,7 @@ async def replace_app(
     return JsonResponse(application_json(base_url(request), app))
 
 
-@router.delete(APPS + "/{appID}", status_code=204, responses=error_responses(400, 401, 403, 404))
+@router.delete(APPS + "/{appID}", status_code=204, responses=error_responses(400, 404))
 async def delete_app(
     request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
@@ -234,7 +245,7 @@ async def delete_app(
     return Response(status_code=204)
 
 
-@router.post(APPS + "/{appID}/secret", responses=error_responses(401, 403, 404))
+@router.post(APPS + "/{appID}/secret", responses={200: ok(SECRET), **error_responses(404)})
 async def rotate_secret(
     request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
@@ -247,7 +258,10 @@ async def rotate_secret(
     return JsonResponse({"secret": secret, "previousSecretExpiresAt": None})
 
 
-@router.get(APPS + "/{appID}/roleAssignments", responses=error_responses(401, 403, 404))
+@router.get(
+    APPS + "/{appID}/roleAssignments",
+    responses={200: collection("roleAssignments", ROLE_ASSIGNMENT), **error_responses(404)},
+)
 async def list_roles(
     request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
@@ -267,8 +281,8 @@ async def list_roles(
 @router.post(
     APPS + "/{appID}/roleAssignments",
     status_code=201,
-    openapi_extra=ROLE_ASSIGNMENT_BODY,
-    responses=error_responses(400, 401, 403, 404, 415),
+    openapi_extra=body_of(RoleAssignmentCreate),
+    responses={201: ok(ROLE_ASSIGNMENT), **error_responses(404)},
 )
 async def add_role(request: Request, envID: str, appID: str, actor: Principal = Depends(environment_admin)) -> Response:
     """Grant ENVIRONMENT_ADMIN of an environment the caller administers, or (organization admins only)
@@ -298,9 +312,7 @@ async def add_role(request: Request, envID: str, appID: str, actor: Principal = 
     return JsonResponse(role_json(base_url(request), envID, assignment), status_code=201)
 
 
-@router.delete(
-    APPS + "/{appID}/roleAssignments/{assignmentID}", status_code=204, responses=error_responses(400, 401, 403, 404)
-)
+@router.delete(APPS + "/{appID}/roleAssignments/{assignmentID}", status_code=204, responses=error_responses(400, 404))
 async def remove_role(
     request: Request, envID: str, appID: str, assignmentID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
@@ -316,6 +328,6 @@ async def remove_role(
     return Response(status_code=204)
 
 
-@router.get("/v1/roles", tags=["Applications"])
+@router.get("/v1/roles", tags=["Applications"], responses={200: ok(ROLE_NAMES)})
 async def list_role_names() -> Response:
     return JsonResponse({"_embedded": {"roles": [{"id": r, "name": r.replace("_", " ").title()} for r in ROLES]}})

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from phone_delivery.api.deps import is_uuid, services
 from phone_delivery.api.errors import oauth_error_response
 from phone_delivery.api.links import issuer
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import DISCOVERY, JWKS, OAUTH_ERROR, TOKEN, TOKEN_FORM, error_responses, ok
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import InvalidClient, InvalidRequest, NotFound, UnsupportedGrantType
 from phone_delivery.security.client_secrets import client_secret_matches
@@ -54,7 +54,16 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items()}
 
 
-@router.post("/{envID}/as/token", summary="OAuth 2 token (client_credentials)")
+@router.post(
+    "/{envID}/as/token",
+    summary="OAuth 2 token (client_credentials)",
+    openapi_extra=TOKEN_FORM,
+    responses={
+        200: ok(TOKEN),
+        400: ok(OAUTH_ERROR, "OAuth 2 error: invalid_request, unsupported_grant_type"),
+        401: ok(OAUTH_ERROR, "OAuth 2 error: invalid_client"),
+    },
+)
 async def token(request: Request, envID: str) -> Response:
     try:
         form = await _form(request)
@@ -91,14 +100,16 @@ async def _require_environment(request: Request, env_id: str) -> None:
     raise NotFound("The environment was not found.")
 
 
-@router.get("/{envID}/as/jwks", summary="Token signing keys (JWKS)", responses=error_responses(404))
+@router.get("/{envID}/as/jwks", summary="Token signing keys (JWKS)", responses={200: ok(JWKS), **error_responses(404)})
 async def jwks(request: Request, envID: str) -> Response:
     await _require_environment(request, envID)
     return JsonResponse(services(request).tokens.jwks)
 
 
 @router.get(
-    "/{envID}/as/.well-known/openid-configuration", summary="OpenID Provider metadata", responses=error_responses(404)
+    "/{envID}/as/.well-known/openid-configuration",
+    summary="OpenID Provider metadata",
+    responses={200: ok(DISCOVERY), **error_responses(404)},
 )
 async def discovery(request: Request, envID: str) -> Response:
     await _require_environment(request, envID)

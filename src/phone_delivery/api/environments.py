@@ -20,7 +20,7 @@ from phone_delivery.api.deps import (
     services,
 )
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import ENVIRONMENT, body_of, collection, error_responses, ok
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.errors import NotFound
@@ -73,7 +73,7 @@ def environment_json(base: str, env: Environment) -> dict[str, Any]:
     return body
 
 
-@router.get("/v1/environments", responses=error_responses(401))
+@router.get("/v1/environments", responses={200: collection("environments", ENVIRONMENT)})
 async def list_environments(request: Request, principal: Principal = Depends(caller)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
@@ -91,7 +91,9 @@ async def list_environments(request: Request, principal: Principal = Depends(cal
     )
 
 
-@router.post("/v1/environments", status_code=201, responses=error_responses(400, 401, 403, 415))
+@router.post(
+    "/v1/environments", status_code=201, openapi_extra=body_of(EnvironmentCreate), responses={201: ok(ENVIRONMENT)}
+)
 async def create(request: Request, _: Principal = Depends(organization_admin)) -> Response:
     svc = services(request)
     model = parse(EnvironmentCreate, await read_json_object(request, svc.settings.max_body_bytes))
@@ -100,7 +102,7 @@ async def create(request: Request, _: Principal = Depends(organization_admin)) -
     return JsonResponse(environment_json(base_url(request), env), status_code=201)
 
 
-@router.get("/v1/environments/{envID}", responses=error_responses(401, 403, 404))
+@router.get("/v1/environments/{envID}", responses={200: ok(ENVIRONMENT), **error_responses(404)})
 async def read(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
@@ -108,7 +110,11 @@ async def read(request: Request, envID: str, _: Principal = Depends(environment_
     return JsonResponse(environment_json(base_url(request), env))
 
 
-@router.put("/v1/environments/{envID}", responses=error_responses(400, 401, 403, 404, 415))
+@router.put(
+    "/v1/environments/{envID}",
+    openapi_extra=body_of(EnvironmentReplace),
+    responses={200: ok(ENVIRONMENT), **error_responses(404)},
+)
 async def replace(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     model = parse(EnvironmentReplace, await read_json_object(request, svc.settings.max_body_bytes))
@@ -127,7 +133,7 @@ async def replace(request: Request, envID: str, _: Principal = Depends(environme
     return JsonResponse(environment_json(base_url(request), env))
 
 
-@router.delete("/v1/environments/{envID}", status_code=204, responses=error_responses(400, 401, 403, 404))
+@router.delete("/v1/environments/{envID}", status_code=204, responses=error_responses(400, 404))
 async def delete(request: Request, envID: str, _: Principal = Depends(organization_admin)) -> Response:
     """Deletes the environment and everything in it (senders, applications, notifications, activities)."""
     if not is_uuid(envID):

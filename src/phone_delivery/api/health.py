@@ -6,16 +6,17 @@ from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from phone_delivery.api.deps import services
+from phone_delivery.api.openapi_schemas import HEALTH, ok
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import ServiceUnavailable
 
 router = APIRouter(tags=["Operations"])
 
 
-@router.get("/health/live", summary="The process is up")
+@router.get("/health/live", summary="The process is up", responses={200: ok(HEALTH)})
 async def live() -> Response:
     return JsonResponse({"status": "UP"})
 
@@ -23,7 +24,7 @@ async def live() -> Response:
 @router.get(
     "/health/ready",
     summary="The process can serve: the database answers reads, and writes (when the last one failed, a probe write)",
-    responses={503: {"description": "Not ready: the database or its writes fail"}},
+    responses={200: ok(HEALTH), 503: ok(HEALTH, "Not ready: the database or its writes fail")},
 )
 async def ready(request: Request) -> Response:
     database = services(request).database
@@ -41,6 +42,6 @@ async def ready(request: Request) -> Response:
     return JsonResponse({"status": "UP", "database": "UP", "writes": "UP"})
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

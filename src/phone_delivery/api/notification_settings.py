@@ -11,12 +11,12 @@ from starlette.responses import Response
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import NOTIFICATION_SETTINGS, body_of, error_responses, ok
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.models import Activity, Principal
-from phone_delivery.domain.notification_settings import DEFAULTS, new_settings_id, parse_settings
+from phone_delivery.domain.notification_settings import DEFAULTS, SettingsBody, new_settings_id, parse_settings
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.senders_repo import SenderRepository
@@ -56,7 +56,7 @@ def _activity(actor: Principal, env: str, settings_id: str, description: str, at
     return new_activity(env, "NOTIFICATIONS_SETTINGS", "UPDATED", settings_id, description, actor, at)
 
 
-@router.get(PATH, responses=error_responses(401, 403, 404))
+@router.get(PATH, responses={200: ok(NOTIFICATION_SETTINGS), **error_responses(404)})
 async def read(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
@@ -65,7 +65,9 @@ async def read(request: Request, envID: str, _: Principal = Depends(environment_
     return JsonResponse(settings_json(base_url(request), envID, settings))
 
 
-@router.put(PATH, responses=error_responses(400, 401, 403, 404, 415))
+@router.put(
+    PATH, openapi_extra=body_of(SettingsBody), responses={200: ok(NOTIFICATION_SETTINGS), **error_responses(404)}
+)
 async def replace(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
     body = await read_json_object(request, svc.settings.max_body_bytes)
@@ -84,7 +86,7 @@ async def replace(request: Request, envID: str, actor: Principal = Depends(envir
     return JsonResponse(settings_json(base_url(request), envID, stored))
 
 
-@router.delete(PATH, responses=error_responses(401, 403, 404))
+@router.delete(PATH, responses={200: ok(NOTIFICATION_SETTINGS), **error_responses(404)})
 async def reset(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
     """Back to the defaults (an empty chain: PINGONE_TWILIO sends); 200 with the reset settings."""
     svc = services(request)

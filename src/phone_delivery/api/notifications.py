@@ -14,13 +14,13 @@ from starlette.routing import Route
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import error_responses
+from phone_delivery.api.openapi_schemas import NOTIFICATION, body_of, collection, error_responses, ok
 from phone_delivery.api.paging import decode_cursor, page_links
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
-from phone_delivery.domain.notifications import STATUSES
+from phone_delivery.domain.notifications import STATUSES, SendRequest
 from phone_delivery.store.notifications_repo import NotificationRepository
 
 router = APIRouter(tags=["Notifications (extension)"])
@@ -28,26 +28,16 @@ PATH = "/v1/environments/{envID}/notifications"
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 SEND_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["deliveryMethod", "to", "message"],
-                    "properties": {
-                        "deliveryMethod": {"type": "string", "enum": ["SMS", "VOICE"]},
-                        "to": {"type": "string", "description": "E.164, e.g. +14155552671"},
-                        "message": {"type": "string", "maxLength": 1600},
-                        "otp": {"type": "string"},
-                        "locale": {"type": "string", "example": "en-US"},
-                        "user": {"type": "object", "properties": {"id": {"type": "string"}}},
-                    },
-                }
-            }
-        },
-    },
-    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}],
+    **body_of(SendRequest),
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+            "description": "Retries with the same key (within 24 hours) get the same notification.",
+        }
+    ],
 }
 
 
@@ -110,7 +100,12 @@ async def send_response(request: Request) -> Response:
     return JsonResponse(notification_json(base_url(request), row), status_code=202, headers=headers)
 
 
-@router.post(PATH, status_code=202, openapi_extra=SEND_BODY, responses=error_responses(400, 401, 403, 404, 415))
+@router.post(
+    PATH,
+    status_code=202,
+    openapi_extra=SEND_BODY,
+    responses={202: ok(NOTIFICATION, "Accepted"), **error_responses(404)},
+)
 async def send(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
     """Queue an SMS or voice message; 202 with the notification (status QUEUED). Served by
     ``send_response`` in front of FastAPI; this declaration documents it in /docs."""
@@ -121,7 +116,7 @@ def hot_routes() -> list[Route]:
     return [Route(PATH, send_response, methods=["POST"])]
 
 
-@router.get(PATH + "/{notificationID}", responses=error_responses(401, 403, 404))
+@router.get(PATH + "/{notificationID}", responses={200: ok(NOTIFICATION), **error_responses(404)})
 async def read_one(
     request: Request, envID: str, notificationID: str, _: Principal = Depends(environment_admin)
 ) -> Response:
@@ -144,7 +139,7 @@ def _timestamp(value: str | None, name: str) -> int | None:
         raise InvalidData.single("INVALID_PARAMETER", name, f"{name} must be an ISO 8601 timestamp.") from None
 
 
-@router.get(PATH, responses=error_responses(400, 401, 403, 404))
+@router.get(PATH, responses={200: collection("notifications", NOTIFICATION), **error_responses(404)})
 async def read_all(
     request: Request,
     envID: str,

@@ -1,9 +1,18 @@
-"""Request and response schemas for /docs. Bodies are parsed by the domain, so they are declared here."""
+"""Request and response schemas for /docs and /openapi.json.
+
+Bodies are parsed by hand (the domain's pydantic models, PingOne's error codes), so FastAPI cannot
+see them: a body with a pydantic model is described from that model (``body_of``), the sender body
+(one schema for six providers) and every response by hand here. ``api/openapi_document.py`` adds
+what every operation shares (security, 400/401/403/413/415/503).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from phone_delivery.domain.notifications import STATUSES
 from phone_delivery.domain.sender_kinds import ALL_PROVIDERS
 
 _ERROR = {
@@ -145,50 +154,44 @@ _SENDER = {
 }
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+def _body(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {media: {"schema": schema}}}}
 
 
-_APPLICATION_FIELDS = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 256},
-    "description": {"type": "string", "maxLength": 1024},
-    "type": {"type": "string", "enum": ["WORKER"], "default": "WORKER"},
-    "protocol": {"type": "string", "enum": ["OPENID_CONNECT"], "default": "OPENID_CONNECT"},
-    "enabled": {"type": "boolean"},
-    "tokenEndpointAuthMethod": {
-        "type": "string",
-        "enum": ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"],
-        "default": "CLIENT_SECRET_BASIC",
-    },
-}
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {k: _inline(v, definitions) for k, v in node.items() if k not in ("$defs", "title")}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node
 
-_ROLE_ASSIGNMENT = {
-    "type": "object",
-    "required": ["role", "scope"],
-    "properties": {
-        "role": {
-            "type": "object",
-            "required": ["id"],
-            "properties": {"id": {"type": "string", "enum": ["ORGANIZATION_ADMIN", "ENVIRONMENT_ADMIN"]}},
-        },
-        "scope": {
-            "type": "object",
-            "required": ["type"],
-            "properties": {
-                "type": {"type": "string", "enum": ["ORGANIZATION", "ENVIRONMENT"]},
-                "id": {"type": "string", "description": "The environment id (scope type ENVIRONMENT)"},
-            },
-        },
-    },
-    "example": {"role": {"id": "ENVIRONMENT_ADMIN"}, "scope": {"type": "ENVIRONMENT", "id": "<envID>"}},
-}
+
+def schema_of(model: type[BaseModel], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON schema of a request model, nested definitions inlined; ``optional`` fields are not
+    required even if the model requires them (a route fills them in)."""
+    raw = model.model_json_schema(by_alias=True)
+    schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    if optional and "required" in schema:
+        schema["required"] = [name for name in schema["required"] if name not in optional]
+    return schema
+
+
+def body_of(model: type[BaseModel], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``openapi_extra`` declaring a JSON request body described by ``model``."""
+    return _body(schema_of(model, optional=optional))
+
+
+def ok(schema: dict[str, Any], description: str = "OK", media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
 
 CREATE_BODY = _body(_CREATE)
 REPLACE_BODY = _body(_REPLACE)
-APPLICATION_BODY = _body({"type": "object", "required": ["name"], "properties": _APPLICATION_FIELDS})
-APPLICATION_REPLACE_BODY = _body({"type": "object", "required": ["name", "enabled"], "properties": _APPLICATION_FIELDS})
-ROLE_ASSIGNMENT_BODY = _body(_ROLE_ASSIGNMENT)
-SENDER_RESPONSE: dict[str, Any] = {"content": {"application/json": {"schema": _SENDER}}}
+SENDER = _SENDER
+SENDER_RESPONSE: dict[str, Any] = ok(_SENDER)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -197,3 +200,154 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         code: {"description": "PingOne error body", "content": {"application/json": {"schema": _ERROR}}}
         for code in codes
     }
+
+
+# ---- Responses -------------------------------------------------------------------------------
+
+_STRING = {"type": "string"}
+_ID = {"type": "string", "format": "uuid"}
+_TIME = {"type": "string", "format": "date-time"}
+_LINKS = {"type": "object", "additionalProperties": {"type": "object", "properties": {"href": _STRING}}}
+_ENV_REF = {"type": "object", "required": ["id"], "properties": {"id": _STRING}}
+
+
+def _obj(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _collection(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    embedded = _obj([key], **{key: {"type": "array", "items": item}})
+    return _obj(["_embedded"], _links=_LINKS, _embedded=embedded, count={"type": "integer"}, size={"type": "integer"})
+
+
+ENVIRONMENT = _obj(
+    ["id", "name", "type", "region", "createdAt", "updatedAt"],
+    _links=_LINKS,
+    id=_ID,
+    name=_STRING,
+    description=_STRING,
+    type={"type": "string", "enum": ["SANDBOX", "PRODUCTION"]},
+    region=_STRING,
+    createdAt=_TIME,
+    updatedAt=_TIME,
+)
+APPLICATION = _obj(
+    ["id", "environment", "name", "type", "protocol", "enabled", "tokenEndpointAuthMethod", "createdAt"],
+    _links=_LINKS,
+    id=_ID,
+    environment=_ENV_REF,
+    name=_STRING,
+    description=_STRING,
+    type={"type": "string", "enum": ["WORKER"]},
+    protocol={"type": "string", "enum": ["OPENID_CONNECT"]},
+    enabled={"type": "boolean"},
+    tokenEndpointAuthMethod={"type": "string", "enum": ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"]},
+    grantTypes={"type": "array", "items": _STRING},
+    clientSecret={"type": "string", "description": "Only in the create response: the secret, shown once."},
+    createdAt=_TIME,
+    updatedAt=_TIME,
+)
+ROLE_ASSIGNMENT = _obj(
+    ["id", "role", "scope", "createdAt"],
+    _links=_LINKS,
+    id=_ID,
+    role=_obj(["id"], id={"type": "string", "enum": ["ORGANIZATION_ADMIN", "ENVIRONMENT_ADMIN"]}),
+    scope=_obj(["type"], type={"type": "string", "enum": ["ORGANIZATION", "ENVIRONMENT"]}, id=_STRING),
+    createdAt=_TIME,
+)
+SECRET = _obj(["secret"], secret=_STRING, previousSecretExpiresAt={"type": ["string", "null"]})
+ROLE_NAMES = _obj(["_embedded"], _embedded=_obj(["roles"], roles={"type": "array", "items": _obj(["id"], id=_STRING)}))
+NOTIFICATION_SETTINGS = _obj(
+    ["environment", "deliveryMode", "smsProvidersFallbackChain", "whitelist"],
+    _links=_LINKS,
+    id=_ID,
+    environment=_ENV_REF,
+    deliveryMode={"type": "string", "enum": ["ALL", "WHITELIST"]},
+    smsProvidersFallbackChain={"type": "array", "items": _STRING},
+    whitelist={"type": "array", "items": {"type": "object"}},
+    updatedAt=_TIME,
+)
+_ATTEMPT = _obj(
+    ["id", "sender", "outcome", "startedAt"],
+    id=_ID,
+    sender=_obj(["id"], id=_STRING),
+    provider=_STRING,
+    outcome={
+        "type": "string",
+        "enum": [
+            "IN_PROGRESS",
+            "SENT",
+            "FAILED_TRANSIENT",
+            "FAILED_SENDER",
+            "FAILED_RECIPIENT",
+            "FAILED_INTERNAL",
+            "UNKNOWN",
+        ],
+    },
+    providerMessageId=_STRING,
+    errorCode=_STRING,
+    errorMessage=_STRING,
+    startedAt=_TIME,
+    finishedAt=_TIME,
+)
+NOTIFICATION = _obj(
+    ["id", "environment", "deliveryMethod", "to", "status", "createdAt", "updatedAt"],
+    _links=_LINKS,
+    id=_ID,
+    environment=_ENV_REF,
+    deliveryMethod={"type": "string", "enum": ["SMS", "VOICE"]},
+    to=_STRING,
+    status={"type": "string", "enum": list(STATUSES)},
+    locale=_STRING,
+    user=_obj(["id"], id=_STRING),
+    sender=_obj(["id"], id=_STRING, provider=_STRING),
+    providerMessageId=_STRING,
+    error=_obj([], code={"type": ["string", "null"]}, message={"type": ["string", "null"]}),
+    createdAt=_TIME,
+    updatedAt=_TIME,
+    attempts={"type": "array", "items": _ATTEMPT},
+)
+ACTIVITY = _obj(
+    ["id", "recordedAt", "action", "resources", "result"],
+    _links=_LINKS,
+    id=_ID,
+    recordedAt=_TIME,
+    createdAt=_TIME,
+    actors={"type": "object"},
+    action=_obj(["type"], type=_STRING, description=_STRING),
+    resources={"type": "array", "items": _obj(["type", "id"], type=_STRING, id=_STRING)},
+    result=_obj(["status"], status=_STRING, description=_STRING),
+)
+TEST_RESULT = _obj(
+    ["status", "provider"],
+    status={"type": "string", "enum": ["SENT", "FAILED"]},
+    provider=_STRING,
+    providerMessageId={"type": ["string", "null"]},
+    providerResponse=_STRING,
+    error=_obj(["code", "message"], code=_STRING, message=_STRING),
+)
+TOKEN = _obj(
+    ["access_token", "token_type", "expires_in"],
+    access_token=_STRING,
+    token_type={"type": "string", "enum": ["Bearer"]},
+    expires_in={"type": "integer"},
+)
+OAUTH_ERROR = _obj(["error"], error=_STRING, error_description=_STRING, id=_STRING)
+JWKS = _obj(["keys"], keys={"type": "array", "items": _obj(["kty", "kid"], kty=_STRING, kid=_STRING)})
+DISCOVERY = _obj(["issuer", "token_endpoint", "jwks_uri"], issuer=_STRING, token_endpoint=_STRING, jwks_uri=_STRING)
+HEALTH = _obj(["status"], status={"type": "string", "enum": ["UP", "DOWN"]}, database=_STRING, writes=_STRING)
+TOKEN_FORM = _body(
+    _obj(
+        ["grant_type"],
+        grant_type={"type": "string", "enum": ["client_credentials"]},
+        client_id={"type": "string", "description": "With client_secret, instead of HTTP Basic"},
+        client_secret={"type": "string", "format": "password"},
+    ),
+    media="application/x-www-form-urlencoded",
+)
+ERROR_SCHEMA = _ERROR
+
+
+def collection(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A HAL collection response: ``_embedded.{key}[]``."""
+    return ok(_collection(key, item))

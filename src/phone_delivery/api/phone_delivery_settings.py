@@ -13,11 +13,22 @@ from starlette.routing import Route
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import caller, environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import CREATE_BODY, REPLACE_BODY, SENDER_RESPONSE, error_responses
+from phone_delivery.api.openapi_schemas import (
+    CREATE_BODY,
+    REPLACE_BODY,
+    SENDER,
+    SENDER_RESPONSE,
+    TEST_RESULT,
+    body_of,
+    collection,
+    error_responses,
+    ok,
+)
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import Forbidden, NotFound
 from phone_delivery.domain.models import Principal
+from phone_delivery.domain.notifications import SendRequest
 from phone_delivery.domain.ports import EXPAND_VERIFY_TEMPLATES
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.senders_repo import SenderRepository
@@ -80,7 +91,7 @@ async def with_templates(request: Request, body: dict[str, Any]) -> dict[str, An
 @router.get(
     PATH,
     operation_id="readAllPhoneDeliverySettings",
-    responses=error_responses(),
+    responses={200: collection("phoneDeliverySettings", SENDER), **error_responses(404, 502, 504)},
     description="`?expand=twilioverifytemplates` embeds each Verify sender's templates.",
 )
 async def read_all(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
@@ -109,7 +120,7 @@ async def read_all(request: Request, envID: str, _: Principal = Depends(environm
     status_code=201,
     operation_id="createPhoneDeliverySettings",
     openapi_extra=CREATE_BODY,
-    responses={201: SENDER_RESPONSE, **error_responses()},
+    responses={201: SENDER_RESPONSE, **error_responses(404, 502, 504)},
 )
 async def create(request: Request, envID: str, actor: Principal = Depends(environment_admin)) -> Response:
     svc = services(request)
@@ -140,7 +151,7 @@ async def read_one_response(request: Request) -> Response:
 @router.get(
     PATH + "/{phoneDeliverySettingsID}",
     operation_id="readOnePhoneDeliverySettings",
-    responses={200: SENDER_RESPONSE, **error_responses()},
+    responses={200: SENDER_RESPONSE, **error_responses(404, 502, 504)},
     description="`?expand=twilioverifytemplates` embeds a Verify sender's templates (read live from Twilio).",
 )
 async def read_one(
@@ -157,7 +168,7 @@ def hot_routes() -> list[Route]:
     PATH + "/{phoneDeliverySettingsID}",
     operation_id="updatePhoneDeliverySettings",
     openapi_extra=REPLACE_BODY,
-    responses={200: SENDER_RESPONSE, **error_responses()},
+    responses={200: SENDER_RESPONSE, **error_responses(404, 502, 504)},
 )
 async def replace(
     request: Request, envID: str, phoneDeliverySettingsID: str, actor: Principal = Depends(environment_admin)
@@ -174,7 +185,7 @@ async def replace(
     PATH + "/{phoneDeliverySettingsID}",
     status_code=204,
     operation_id="deletePhoneDeliverySettings",
-    responses=error_responses(),
+    responses=error_responses(400, 404),
 )
 async def delete(
     request: Request, envID: str, phoneDeliverySettingsID: str, actor: Principal = Depends(environment_admin)
@@ -185,7 +196,11 @@ async def delete(
     return Response(status_code=204)
 
 
-@router.post(PATH + "/{phoneDeliverySettingsID}/test", responses=error_responses(400, 401, 403, 404, 415))
+@router.post(
+    PATH + "/{phoneDeliverySettingsID}/test",
+    openapi_extra=body_of(SendRequest, optional=("message",)),
+    responses={200: ok(TEST_RESULT), **error_responses(404)},
+)
 async def send_test_message(
     request: Request, envID: str, phoneDeliverySettingsID: str, _: Principal = Depends(environment_admin)
 ) -> Response:

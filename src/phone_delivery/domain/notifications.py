@@ -43,6 +43,7 @@ UNKNOWN = "UNKNOWN"  # the worker died after calling the provider; the message m
 # phone-delivery's own fault (a key it cannot find, a bug): not the sender's, so the notification
 # stays at this sender and waits; it never moves along the chain.
 INTERNAL = "FAILED_INTERNAL"
+ATTEMPT_OUTCOMES = (IN_PROGRESS, SUCCEEDED, TRANSIENT, SENDER_FAILED, RECIPIENT_FAILED, INTERNAL, UNKNOWN)
 
 
 class _User(BaseModel):
