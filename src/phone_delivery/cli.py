@@ -135,6 +135,12 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> Non
         )
         raise typer.Exit(1)
     _check_port(settings.host, settings.port)
+    if not settings.public_base_url:
+        _echo(
+            "warning: PHONE_DELIVERY_PUBLIC_BASE_URL is not set: links and token issuers follow each request's "
+            "Host header (so the iss check cannot tell this server's tokens by address), and Twilio status "
+            "callbacks are not requested. Set it to the address clients use (docs/security.md, Tokens)."
+        )
     _run(settings, create_app(settings))
 
 

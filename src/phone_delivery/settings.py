@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=1.0, ge=0.001, le=60, description="First retry delay (doubles).")
     retry_max_seconds: float = Field(default=30.0, ge=0.001, le=3600, description="Largest retry delay.")
     tries_per_sender: int = Field(default=3, ge=1, le=20, description="Tries at one sender before the next.")
+    internal_error_give_up_seconds: float = Field(
+        default=3600,
+        ge=1,
+        le=7 * 86400,
+        description="How long a notification waits out phone-delivery's own errors (a missing key) before it fails.",
+    )
     platform_twilio_account_sid: str | None = Field(default=None, description="PINGONE_TWILIO: Account SID.")
     platform_twilio_auth_token: str | None = Field(default=None, repr=False, description="PINGONE_TWILIO: token.")
     platform_twilio_messaging_service_sid: str | None = Field(

@@ -30,6 +30,7 @@ class RawGateway:
 
     host: str = "127.0.0.1"
     listen_port: int = 0
+    answer: bytes | None = None  # the body of every 200 (default: a small JSON object)
     requests: list[WireRequest] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     raw: dict[int, bytearray] = field(default_factory=dict)
@@ -97,7 +98,7 @@ class RawGateway:
                     current.body += event.data
                 elif isinstance(event, h11.EndOfMessage) and current is not None:
                     self.requests.append(current)
-                    body = b'{"id": "raw-%d"}' % len(self.requests)
+                    body = self.answer if self.answer is not None else b'{"id": "raw-%d"}' % len(self.requests)
                     writer.write(
                         conn.send(
                             h11.Response(

@@ -9,6 +9,7 @@ that was refused, or that nobody checked.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 
 from phone_delivery.providers.address_guard import AddressGuard, HostNotFound, address_problem
+from phone_delivery.providers.aiohttp_transport import BlockedDestination
+from phone_delivery.providers.http import build_http_client
 from tests.conftest import Stack
 from tests.security.conftest import OwnService, own_service, restarted
 from tests.security.gateway import Gateway, custom_sender, oauth_client
@@ -91,6 +94,8 @@ SAVE_SPELLINGS = [
     "https://0xa9fea9fe/latest/meta-data?to=${to}&m=${message}",
     "https://localhost./sms?to=${to}&m=${message}",
     "https://metadata.localhost/sms?to=${to}&m=${message}",
+    "https://127\u30020\u30020\u30021/sms?to=${to}&m=${message}",
+    "https://169\uff0e254\uff0e169\uff0e254/latest/meta-data?to=${to}&m=${message}",
 ]
 
 
@@ -215,3 +220,27 @@ def test_no_lookup_for_an_unknown_sender_id(admin_api: Api, env: str) -> None:
         f"{admin_api.senders_path(env, str(uuid.uuid4()))}/test", json={"deliveryMethod": "SMS", "to": "+14155552671"}
     )
     assert_pingone_error(response, 404, "NOT_FOUND")
+
+
+def test_an_ip_literal_is_checked_at_connect_too(sandbox: SandboxAdmin) -> None:
+    """The connector does not resolve an IP literal, so the transport checks it: a configuration
+    that names a refused address (saved by an older version, or spelled in a way the save-time check
+    missed) never connects."""
+    gateway = RawGateway().start()  # listens on 127.0.0.1
+    try:
+
+        async def call() -> Exception | None:
+            client = build_http_client(2.0, guard=AddressGuard())
+            try:
+                await client.get(f"{gateway.base}/x")
+            except BlockedDestination as exc:
+                return exc
+            finally:
+                await client.aclose()
+            return None
+
+        refused = asyncio.run(call())
+        assert isinstance(refused, BlockedDestination) and "loopback" in refused.reason
+        assert gateway.raw == {}
+    finally:
+        gateway.stop()

@@ -18,6 +18,7 @@ from tests.security.gateway import Gateway, custom_sender
 from tests.support import Api, SandboxAdmin, assert_pingone_error, detail
 
 BAD_VALUES = [
+    "trailing newline\n",
     "line\r\nX-Injected: 1",
     "line\nbreak",
     "carriage\rreturn",
@@ -53,6 +54,17 @@ def test_secret_header_values_must_be_sendable(
     assert value not in response.text  # a secret is never echoed, even a bad one
 
 
+@pytest.mark.parametrize("name", ["X-Key\n", "Host\n", "Content-Length\n", "X Key"])
+def test_header_names_must_be_tokens_to_the_end(admin_api: Api, env: str, sandbox: SandboxAdmin, name: str) -> None:
+    body = custom_sender(gateway_url(sandbox), {"method": "BEARER", "authToken": "t"})
+    body["requests"][0]["headers"][name] = "v"
+    result = assert_pingone_error(admin_api.post(admin_api.senders_path(env), json=body), 400, "INVALID_DATA")
+    assert result["details"][0]["target"].startswith("requests[0].headers")
+    auth = {"method": "CUSTOM_HEADER", "headerName": name, "headerValue": "v"}
+    response = admin_api.post(admin_api.senders_path(env), json=custom_sender(gateway_url(sandbox), auth))
+    detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "authentication.headerName")
+
+
 @pytest.mark.parametrize("username", ["user:name", "user\nname", "user\x7fname"])
 def test_basic_user_names_must_work_in_basic_authentication(
     admin_api: Api, env: str, sandbox: SandboxAdmin, username: str
@@ -74,7 +86,7 @@ def test_urls_with_user_information_are_refused(admin_api: Api, env: str, url: s
     assert "s3cr3tpw" not in response.text
 
 
-@pytest.mark.parametrize("token", ["tok\x01en", "tok\nen", "t\u00f6ken", "token "])
+@pytest.mark.parametrize("token", ["tok\x01en", "tok\nen", "t\u00f6ken", "token ", "token\n"])
 @pytest.mark.parametrize("provider", ["CUSTOM_SYNIVERSE", "CUSTOM_SYNIVERSE_CHANNELS"])
 def test_syniverse_tokens_must_be_sendable(admin_api: Api, env: str, token: str, provider: str) -> None:
     response = admin_api.post(admin_api.senders_path(env), json={"provider": provider, "name": "s", "authToken": token})

@@ -119,6 +119,9 @@ SPELLINGS_OF_LOOPBACK_AND_PRIVATE = [
     "https://localhost/x",
     "https://LOCALHOST./x",
     "https://api.localhost/x",
+    "https://127\u30020\u30020\u30021/x",  # ideographic full stops: the HTTP client sends 127.0.0.1
+    "https://10\uff0e0\uff0e0\uff0e5/x",  # fullwidth full stops
+    "https://169\uff61254\uff61169\uff61254/latest/meta-data",  # halfwidth ideographic full stops
 ]
 
 
@@ -161,6 +164,7 @@ def test_names_that_do_not_resolve_now_are_accepted_at_save() -> None:
         ("https://gw.example:99999/sms", "malformed"),
         ("https://a..b/sms", "malformed"),
         ("https://xn--a.com/sms", "malformed"),
+        ("https://\uff11\uff12\uff17.0.0.1/sms", "malformed"),  # fullwidth digits: the HTTP client refuses them
         ("ftp://gw.example/x", "absolute"),
         ("https://gw.example/sms\r", "control"),
         ("https://gw.example/s ms", "spaces"),

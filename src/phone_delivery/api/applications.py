@@ -34,6 +34,7 @@ from phone_delivery.domain.errors import Forbidden, InvalidData, NotFound
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, ROLES, Application, Principal, RoleAssignment
 from phone_delivery.domain.validation import parse
 from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
+from phone_delivery.security.principals import current_principal
 from phone_delivery.store.database import Conn
 from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
 
@@ -145,9 +146,13 @@ async def _existing_app(request: Request, env_id: str, app_id: str) -> Applicati
 
 async def _covered(
     conn: Conn, actor: Principal, env_id: str, app_id: str, *, lock: bool = True
-) -> tuple[Application, list[RoleAssignment]]:
+) -> tuple[Principal, Application, list[RoleAssignment]]:
     """The application and its roles, read (and in a PostgreSQL write transaction row-locked) in the
-    caller's transaction; 403 unless ``actor`` holds every one of those roles (``domain/access.py``)."""
+    caller's transaction; 403 unless ``actor``, as the database says now, holds every one of those
+    roles (``domain/access.py``)."""
+    actor = await current_principal(conn, actor)
+    if not actor.can_administer(env_id):
+        raise Forbidden("The access token has no Environment Admin role for this environment.")
     repo = ApplicationRepository(conn)
     app = await repo.get(env_id, app_id, lock=lock) if is_uuid(app_id) else None
     if app is None:
@@ -155,7 +160,7 @@ async def _covered(
     roles = await repo.roles(app_id)
     if not holds_every_role(actor, roles):
         raise Forbidden(NOT_COVERED)
-    return app, roles
+    return actor, app, roles
 
 
 @router.get(APPS, responses={200: collection("applications", APPLICATION), **error_responses(404)})
@@ -212,7 +217,7 @@ async def replace_app(
     async with svc.database.write() as conn:
         repo = ApplicationRepository(conn)
         await repo.lock_organization_admins()
-        app, _ = await _covered(conn, actor, envID, appID)
+        _, app, _ = await _covered(conn, actor, envID, appID)
         app = Application(
             id=app.id,
             environment_id=app.environment_id,
@@ -267,7 +272,7 @@ async def list_roles(
 ) -> Response:
     svc = services(request)
     async with svc.database.read() as conn:
-        _, roles = await _covered(conn, actor, envID, appID, lock=False)
+        _, _, roles = await _covered(conn, actor, envID, appID, lock=False)
     base = base_url(request)
     return JsonResponse(
         {
@@ -291,20 +296,18 @@ async def add_role(request: Request, envID: str, appID: str, actor: Principal = 
     model = parse(RoleAssignmentCreate, await read_json_object(request, svc.settings.max_body_bytes))
     role = model.role.id
     scope_env = model.scope.id
-    if role == ORGANIZATION_ADMIN:
-        if model.scope.type != "ORGANIZATION":
-            raise InvalidData.single("INVALID_VALUE", "scope.type", "ORGANIZATION_ADMIN takes scope type ORGANIZATION.")
-        if not actor.organization_admin:
-            raise Forbidden("Only an Organization Admin can grant ORGANIZATION_ADMIN.")
-    else:
-        if model.scope.type != "ENVIRONMENT" or not scope_env:
-            raise InvalidData.single(
-                "REQUIRED_VALUE", "scope.id", "ENVIRONMENT_ADMIN needs scope type ENVIRONMENT and the environment id."
-            )
-        if not actor.can_administer(scope_env):
-            raise Forbidden("You can only grant Environment Admin of environments you administer.")
+    if role == ORGANIZATION_ADMIN and model.scope.type != "ORGANIZATION":
+        raise InvalidData.single("INVALID_VALUE", "scope.type", "ORGANIZATION_ADMIN takes scope type ORGANIZATION.")
+    if role != ORGANIZATION_ADMIN and (model.scope.type != "ENVIRONMENT" or not scope_env):
+        raise InvalidData.single(
+            "REQUIRED_VALUE", "scope.id", "ENVIRONMENT_ADMIN needs scope type ENVIRONMENT and the environment id."
+        )
     async with svc.database.write() as conn:
-        await _covered(conn, actor, envID, appID)
+        actor, _, _ = await _covered(conn, actor, envID, appID)
+        if role == ORGANIZATION_ADMIN and not actor.organization_admin:
+            raise Forbidden("Only an Organization Admin can grant ORGANIZATION_ADMIN.")
+        if role != ORGANIZATION_ADMIN and not actor.can_administer(str(scope_env)):
+            raise Forbidden("You can only grant Environment Admin of environments you administer.")
         if scope_env and role != ORGANIZATION_ADMIN and await EnvironmentRepository(conn).get(scope_env) is None:
             raise InvalidData.single("INVALID_VALUE", "scope.id", "The scope environment does not exist.")
         assignment = await assign_role(conn, appID, role, scope_env)

@@ -90,7 +90,7 @@ async def send_response(request: Request) -> Response:
     actor = await environment_admin(request, env_id)
     svc = services(request)
     key = request.headers.get("idempotency-key")
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidData.single(
             "INVALID_VALUE", "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters."
         )

@@ -26,7 +26,7 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
     if cursor is None:
         return None
     try:
-        match = _CURSOR.match(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii"))
+        match = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii"))
     except (binascii.Error, UnicodeError, ValueError):
         match = None
     if match is None or encode_cursor(int(match[1]), match[2]) != cursor:

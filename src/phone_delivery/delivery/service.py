@@ -193,6 +193,10 @@ class NotificationService:
         sid = values.get("MessageSid") or values.get("CallSid") or values.get("SmsSid")
         if sid and row["provider_message_id"] and sid != row["provider_message_id"]:
             return True  # a callback for an earlier try: nothing to change
+        if row["provider_message_id"] is None and await self._tried_before(env, notification_id):
+            # Racing the worker's record, with earlier tries behind it: the callback may be an earlier
+            # try's (one whose answer never reached us), so it cannot be attributed. Change nothing.
+            return True
         new = DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
         if new is None or row["status"] not in CALLBACK_MAY_CHANGE:
             return True
@@ -208,6 +212,12 @@ class NotificationService:
                     notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
                 )
         return True
+
+    async def _tried_before(self, env: str, notification_id: str) -> bool:
+        """Whether the notification has attempts besides the one in flight."""
+        async with self._database.read() as conn:
+            attempts = await NotificationRepository(conn).attempts(notification_id)
+        return len(attempts) > 1
 
 
 # A callback may move a notification that is out with Twilio (SENT), or still SENDING when the

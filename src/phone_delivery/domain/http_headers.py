@@ -26,7 +26,7 @@ def is_framing_header(name: str) -> bool:
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` may not be set by a tenant, or None."""
-    if not TOKEN.match(name):
+    if not TOKEN.fullmatch(name):
         return "Header names are HTTP tokens (letters, digits and !#$%&'*+.^_`|~- only, at most 128)."
     if is_framing_header(name):
         return f"{name} is written by phone-delivery's HTTP client, which frames every request itself; remove it."
@@ -35,4 +35,4 @@ def name_problem(name: str) -> str | None:
 
 def value_problem(value: str) -> str | None:
     """Why ``value`` cannot travel in a header, or None. Never quotes the value (it may be a secret)."""
-    return None if VALUE.match(value) else f"The value must be {VALUE_RULE}."
+    return None if VALUE.fullmatch(value) else f"The value must be {VALUE_RULE}."

@@ -123,6 +123,7 @@ class RetryPolicy:
     base_seconds: float = 1.0
     max_seconds: float = 30.0
     tries_per_sender: int = 3
+    give_up_seconds: float = 3600.0  # how long a notification waits out our own errors
 
     def backoff(self, tries: int, retry_after: float | None) -> float:
         """Capped exponential backoff with full jitter; never sooner than the provider's Retry-After."""
@@ -147,10 +148,26 @@ def after_try(
     chain_length: int,
     policy: RetryPolicy,
     retry_after: float | None = None,
+    *,
+    provider_called: bool = False,
+    age_seconds: float = 0.0,
 ) -> Step:
+    """``provider_called``: the outcome came after the provider was asked (so the message may have
+    gone out); ``age_seconds``: how long ago the notification was accepted."""
     if outcome == SUCCEEDED:
         return Step("DONE")
     if outcome == INTERNAL:
+        # Ours, never the sender's: no try counted, no next sender. Before the provider was asked
+        # (a key, the database), wait and try again, for a while; during the provider call (a bug
+        # reading its answer, say), the message may have gone out and trying again would repeat
+        # the bug and perhaps the message: fail.
+        if provider_called:
+            return Step(
+                "FAIL",
+                reason="phone-delivery failed while sending; the message may or may not have gone out. See the log.",
+            )
+        if age_seconds >= policy.give_up_seconds:
+            return Step("FAIL", reason=f"phone-delivery could not send it for {int(age_seconds)} s; see the log.")
         return Step("WAIT", delay=policy.max_seconds)
     if outcome == RECIPIENT_FAILED:
         return Step("FAIL", reason="The recipient cannot be reached.")

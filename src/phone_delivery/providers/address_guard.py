@@ -9,10 +9,10 @@ Two checks, at two moments:
   short forms, IPv6, IPv4-mapped, 6to4, NAT64, Teredo) that land in a refused range. Plain http is
   refused too, except for allow-listed hosts.
 - **At every connection** (``resolve``, used by the tenant HTTP client's connector through
-  ``pinned_resolver.py``): one lookup, every address checked, and the connection goes only to the
-  addresses that were checked (no second lookup, so DNS rebinding between check and connect cannot
-  happen). A name that does not resolve is a ``HostNotFound``; a refused address a
-  ``DestinationRefused``.
+  ``pinned_resolver.py``, and by its transport for an IP literal, which the connector would not
+  resolve): one lookup, every address checked, and the connection goes only to the addresses that
+  were checked (no second lookup, so DNS rebinding between check and connect cannot happen). A name
+  that does not resolve is a ``HostNotFound``; a refused address a ``DestinationRefused``.
 
 Refused: loopback, private, link-local (with the cloud metadata address 169.254.169.254), shared
 (100.64/10), multicast, reserved and other non-global ranges, unique-local IPv6, and IPv4 addresses
@@ -94,7 +94,7 @@ def legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
     """``host`` read the way inet_aton reads it (``2130706433``, ``0x7f.1``, ``0177.0.0.1``,
     ``127.1``), or None when it is not such a number."""
     parts = host.split(".")
-    if not 1 <= len(parts) <= 4 or not all(_LEGACY_IPV4_PART.match(p) for p in parts):
+    if not 1 <= len(parts) <= 4 or not all(_LEGACY_IPV4_PART.fullmatch(p) for p in parts):
         return None
     try:
         *leading, last = [_legacy_part(p) for p in parts]
@@ -110,7 +110,9 @@ def legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
 
 def literal_address(host: str) -> IPAddress | None:
     """The IP address ``host`` spells, in any spelling, or None for a name."""
-    bare = host.strip("[]").split("%", 1)[0].rstrip(".")
+    bare = host.strip("[]").rstrip(".")
+    if ":" in bare:  # IPv6, perhaps with a zone ("fe80::1%eth0")
+        bare = bare.split("%", 1)[0]
     try:
         return ipaddress.ip_address(bare)
     except ValueError:
@@ -205,20 +207,28 @@ class AddressGuard:
             return None
         if parts.scheme != "https":
             return "The URL must use https."
-        name = host.lower().rstrip(".")
-        if name == "localhost" or name.endswith(".localhost"):
+        problem = self._name_problem(host, host)
+        if problem is not None:
+            return problem
+        try:  # the host as the HTTP client will send it (IDNA mapping turns "127。0。0。1" into 127.0.0.1)
+            sent = httpx.URL(PLACEHOLDER.sub("x", url))
+            sent_host = sent.raw_host.decode("ascii")
+            sent.host  # noqa: B018 - decoding the IDNA form back may fail too
+            host.lower().rstrip(".").encode("idna")
+        except (httpx.InvalidURL, ValueError):  # and the IDNA codecs' UnicodeError
+            return "The URL is malformed (its host is not a valid host name)."
+        return self._name_problem(host, sent_host)
+
+    def _name_problem(self, host: str, name: str) -> str | None:
+        """Why ``name`` (``host`` as written, or as it will be sent) is certainly refused."""
+        bare = name.lower().rstrip(".")
+        if bare == "localhost" or bare.endswith(".localhost"):
             return f"The host {host} is a loopback name; calls to it are refused."
-        address = literal_address(host)
+        address = literal_address(name)
         if address is not None:
             why = self._policy(str(address))
             if why is not None:
                 return _refused(host, str(address), why)
-            return None
-        try:  # as the HTTP client and the resolver will read it
-            httpx.URL(PLACEHOLDER.sub("x", url)).host  # noqa: B018 - reading .host decodes IDNA, which may fail
-            name.encode("idna")
-        except ValueError:  # httpx.InvalidURL, and the IDNA codecs' UnicodeError
-            return "The URL is malformed (its host is not a valid host name)."
         return None
 
     async def resolve(self, host: str, port: int) -> list[str]:

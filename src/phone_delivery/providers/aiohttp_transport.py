@@ -27,9 +27,10 @@ from contextlib import contextmanager
 
 import aiohttp
 import httpx
+import yarl
 
 from phone_delivery.domain.http_headers import is_framing_header
-from phone_delivery.providers.address_guard import AddressGuard, DestinationRefused, HostNotFound
+from phone_delivery.providers.address_guard import AddressGuard, DestinationRefused, HostNotFound, literal_address
 from phone_delivery.providers.pinned_resolver import PinnedResolver
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -52,14 +53,16 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+    except (DestinationRefused, HostNotFound) as exc:
+        raise BlockedDestination(exc.reason, request=request) from exc
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, DestinationRefused | HostNotFound):
             raise BlockedDestination(exc.os_error.reason, request=request) from exc
         raise httpx.ConnectError(str(exc), request=request) from exc
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
         raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
-    except aiohttp.InvalidURL as exc:
-        raise BlockedDestination(f"The URL cannot be used: {exc}.", request=request) from exc
+    except aiohttp.InvalidURL as exc:  # not the URL itself in the message: its query may hold a key
+        raise BlockedDestination("The URL cannot be used: the HTTP client refused its host.", request=request) from exc
     except aiohttp.ClientError as exc:
         raise httpx.NetworkError(str(exc) or type(exc).__name__, request=request) from exc
     except ValueError as exc:  # aiohttp refusing a header or a host name it cannot encode
@@ -104,6 +107,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout = request.extensions.get("timeout", {})
         body = await request.aread()
         with _httpx_errors(request):
+            if self._guard is not None:
+                await self._check_literal(request)
             async with self._open_session().request(
                 request.method,
                 str(request.url),
@@ -127,6 +132,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     request=request,
                     extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
                 )
+
+    async def _check_literal(self, request: httpx.Request) -> None:
+        """aiohttp connects to an IP literal without asking the resolver: check it here, so the guard
+        sees every connection, names and addresses alike."""
+        assert self._guard is not None
+        url = yarl.URL(str(request.url))
+        host, port = url.raw_host or "", url.port or 0
+        if literal_address(host) is not None:
+            await self._guard.resolve(host, port)  # checks the literal; raises DestinationRefused
 
     async def _read(self, response: aiohttp.ClientResponse, request: httpx.Request) -> bytes:
         chunks: list[bytes] = []

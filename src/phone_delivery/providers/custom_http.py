@@ -179,9 +179,11 @@ class CustomHttpProvider:
 
 
 def _message_id(response: httpx.Response) -> str | None:
+    """The gateway's id for the message, when its answer is JSON that has one. The gateway has
+    accepted the message by now: nothing in its answer may make this fail."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         return None
     if isinstance(body, dict):
         for key in ("id", "messageId", "message_id", "sid"):

@@ -28,7 +28,7 @@ def json_or_raise(provider: str, response: httpx.Response, code_key: str, messag
     """The JSON object of a 2xx answer; otherwise Rejected (4xx) or Unavailable (429, 5xx, garbage)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         body = None
     if 200 <= response.status_code < 300:
         if not isinstance(body, dict):

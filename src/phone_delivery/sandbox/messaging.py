@@ -70,7 +70,7 @@ def _form_error(request_form: dict[str, str], *required: str) -> Response | None
 
 
 def _refused(to: str) -> Response | None:
-    if not E164.match(to):
+    if not E164.fullmatch(to):
         return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
     if to in REFUSED:
         code, message = REFUSED[to]
@@ -148,7 +148,7 @@ def messaging_send_routes(state: SandboxState, callbacks: CallbackSender) -> lis
             return twilio_error(
                 400, 21210, f"The source phone number provided, {form['From']}, is not yet verified for your account."
             )
-        if not E164.match(form["To"]) or form["To"] == "+15005550001":
+        if not E164.fullmatch(form["To"]) or form["To"] == "+15005550001":
             return twilio_error(400, 21211, f"The 'To' number {form['To']} is not a valid phone number.")
         sid = new_sid("CA")
         state.deliver(

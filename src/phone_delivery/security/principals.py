@@ -7,11 +7,32 @@ Roles are read from the database, so removing a role or an application takes eff
 from __future__ import annotations
 
 from phone_delivery.domain.errors import Unauthenticated
-from phone_delivery.domain.models import ENVIRONMENT_ADMIN, ORGANIZATION_ADMIN, Principal
+from phone_delivery.domain.models import ENVIRONMENT_ADMIN, ORGANIZATION_ADMIN, Application, Principal, RoleAssignment
 from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.security.tokens import VerifiedToken
-from phone_delivery.store.database import Database
+from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import ApplicationRepository
+
+
+def principal_of(app: Application, roles: list[RoleAssignment]) -> Principal:
+    return Principal(
+        client_id=app.id,
+        environment_id=app.environment_id,
+        name=app.name,
+        organization_admin=any(r.role == ORGANIZATION_ADMIN for r in roles),
+        admin_of=frozenset(
+            r.scope_environment_id for r in roles if r.role == ENVIRONMENT_ADMIN and r.scope_environment_id
+        ),
+    )
+
+
+async def current_principal(conn: Conn, principal: Principal) -> Principal:
+    """The caller as the database says now, in the caller's transaction (not the cached view): for
+    the requests that act on applications, where a role removed seconds ago must count."""
+    found = await ApplicationRepository(conn).find_for_token(principal.client_id)
+    if found is None or not found[0].enabled:
+        raise Unauthenticated("The application that received this access token no longer exists or is disabled.")
+    return principal_of(*found)
 
 
 class PrincipalResolver:
@@ -29,16 +50,7 @@ class PrincipalResolver:
         if found is None or not found[0].enabled or found[0].environment_id != token.environment_id:
             self._cache.pop(token.client_id)
             raise Unauthenticated("The application that received this access token no longer exists or is disabled.")
-        app, roles = found
-        principal = Principal(
-            client_id=app.id,
-            environment_id=app.environment_id,
-            name=app.name,
-            organization_admin=any(r.role == ORGANIZATION_ADMIN for r in roles),
-            admin_of=frozenset(
-                r.scope_environment_id for r in roles if r.role == ENVIRONMENT_ADMIN and r.scope_environment_id
-            ),
-        )
+        principal = principal_of(*found)
         self._cache.put(token.client_id, principal, self._ttl)
         return principal
 

@@ -9,7 +9,15 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from phone_delivery.domain.notifications import DELIVERED, IN_PROGRESS, OPEN_STATUSES, SENT, UNDELIVERED, UNKNOWN
+from phone_delivery.domain.notifications import (
+    DELIVERED,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    SENDING,
+    SENT,
+    UNDELIVERED,
+    UNKNOWN,
+)
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import attempts, notifications
@@ -26,6 +34,17 @@ _UPDATE_OWNED = update(notifications).where(
 # A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
 _MARK_SENT = _UPDATE_OWNED.values(
     status=case((notifications.c.status.in_([DELIVERED, UNDELIVERED]), notifications.c.status), else_=SENT)
+)
+# Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
+_UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
+_RELEASE_OWNED_FINAL = (
+    update(notifications)
+    .where(
+        notifications.c.id == bindparam("notification_id"),
+        notifications.c.lease_owner == bindparam("worker"),
+        notifications.c.status.in_([DELIVERED, UNDELIVERED]),
+    )
+    .values(lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now"))
 )
 
 
@@ -169,10 +188,15 @@ class NotificationRepository:
     async def finish_attempt(self, attempt_id: str, values: dict[str, Any]) -> None:
         await self.conn.execute(_FINISH_ATTEMPT, {**values, "attempt_id": attempt_id})
 
-    async def update_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
-        """Apply ``values`` if this worker still holds the lease."""
+    async def update_owned_while_sending(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
+        """Apply ``values`` if this worker still holds the lease and no callback made the status final."""
         params = {**values, "notification_id": notification_id, "worker": worker}
-        return bool((await self.conn.execute(_UPDATE_OWNED, params)).rowcount)
+        return bool((await self.conn.execute(_UPDATE_OWNED_WHILE_SENDING, params)).rowcount)
+
+    async def release_owned_final(self, notification_id: str, worker: str, now: int) -> bool:
+        """Let go of a notification this worker holds whose status a callback made final meanwhile."""
+        params = {"notification_id": notification_id, "worker": worker, "now": now}
+        return bool((await self.conn.execute(_RELEASE_OWNED_FINAL, params)).rowcount)
 
     async def mark_sent_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
         """Status SENT (unless a status callback already said DELIVERED/UNDELIVERED) and ``values``,

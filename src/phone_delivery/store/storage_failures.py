@@ -28,6 +28,8 @@ _POSTGRES_CLASSES = {
     "57": "PostgreSQL is shutting down or not accepting connections",
     "58": "PostgreSQL could not read or write its files",
 }
+# In those classes but the statement's own doing, not the server's state.
+_NOT_STORAGE = frozenset({"57014"})  # query_canceled (a statement timeout)
 _POSTGRES_CODES = {
     "53100": "PostgreSQL's disk is full",
     "25006": "the PostgreSQL server is read-only (a standby)",
@@ -35,16 +37,29 @@ _POSTGRES_CODES = {
 
 
 def storage_failure(error: BaseException) -> str | None:
-    """Why the database cannot serve, when ``error`` says so; None for any other error."""
-    inner: BaseException | None = error
-    while inner is not None:
-        code = getattr(inner, "sqlite_errorcode", None)
-        if isinstance(code, int) and (code & 0xFF) in _SQLITE:
-            return _SQLITE[code & 0xFF]
-        state = getattr(inner, "sqlstate", None)
-        if isinstance(state, str) and len(state) == 5:
-            return _POSTGRES_CODES.get(state) or _POSTGRES_CLASSES.get(state[:2])
-        if isinstance(inner, OSError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
-            return "the database cannot be reached"
-        inner = getattr(inner, "orig", None) or inner.__cause__
+    """Why the database cannot serve, when ``error`` is the database driver's and says so; None for
+    any other error (ours, or a provider's: they are never blamed on the database)."""
+    if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return "the database cannot be reached"
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return "the connection to the database was lost"
+        return _driver_reason(error.orig) or _driver_reason(error.orig.__cause__ if error.orig else None)
+    if isinstance(error, sqlite3.Error):
+        return _driver_reason(error)
+    if isinstance(error, OSError) and error.__class__.__module__ in ("builtins", "asyncio.exceptions"):
+        # Opening a connection: the drivers raise the socket's own error (refused, timed out).
+        return "the database cannot be reached"
+    return _driver_reason(error) if type(error).__module__.startswith("asyncpg") else None
+
+
+def _driver_reason(error: BaseException | None) -> str | None:
+    if error is None:
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _SQLITE.get(code & 0xFF)
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str) and len(state) == 5 and state not in _NOT_STORAGE:
+        return _POSTGRES_CODES.get(state) or _POSTGRES_CLASSES.get(state[:2])
     return None

@@ -106,7 +106,12 @@ class DeliveryWorker:
         self._settings = settings
         self._metrics = metrics
         self._callback_base = callback_base
-        self._policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.tries_per_sender)
+        self._policy = RetryPolicy(
+            settings.retry_base_seconds,
+            settings.retry_max_seconds,
+            settings.tries_per_sender,
+            settings.internal_error_give_up_seconds,
+        )
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -233,6 +238,7 @@ class DeliveryWorker:
         result_id: str | None = None
         error_code: str | None = None
         error_message: str | None = None
+        provider_called = False
         try:
             resolved = await self._resolver.resolve(env, item.entry)
             provider_name = resolved.provider_name
@@ -252,6 +258,7 @@ class DeliveryWorker:
                 locale=row["locale"],
                 status_callback=callback,
             )
+            provider_called = True
             result = await resolved.provider.send(message)
             outcome, result_id = SUCCEEDED, result.provider_message_id
         except ProviderUnavailable as exc:
@@ -260,14 +267,21 @@ class DeliveryWorker:
         except ProviderRejected as exc:
             kind = RECIPIENT_FAILED if exc.extra.get("kind") == "recipient" else SENDER_FAILED
             outcome, error_code, error_message = kind, _code(exc.provider_code, exc.status), exc.message
-        except Exception as exc:  # ours, not the sender's: the notification waits here (never fails over)
-            log.exception("send_internal_error", notification_id=row["id"], error=type(exc).__name__)
+        except Exception as exc:  # ours, not the sender's: never the next sender (domain/notifications.after_try)
+            log.exception(
+                "send_internal_error",
+                notification_id=row["id"],
+                error=type(exc).__name__,
+                provider_called=provider_called,
+            )
             self._metrics.internal_errors.labels("send").inc()
             outcome, error_code, error_message = INTERNAL, "INTERNAL", internal_error_message(exc)
         elapsed = time.perf_counter() - started
         self._metrics.attempts.labels(provider_name or "unknown", outcome).inc()
         self._metrics.latency.labels(provider_name or "unknown").observe(elapsed)
-        await self._record(item, provider_name, outcome, result_id, error_code, error_message, retry_after)
+        await self._record(
+            item, provider_name, outcome, result_id, error_code, error_message, retry_after, provider_called
+        )
 
     async def _record(
         self,
@@ -278,12 +292,22 @@ class DeliveryWorker:
         error_code: str | None,
         error_message: str | None,
         retry_after: float | None,
+        provider_called: bool = False,
     ) -> None:
         row = item.row
         now = now_ms()
         tries = row["tries_at_position"] + 1
         position = row["chain_position"]
-        step = after_try(outcome, tries, position, len(row["chain"]), self._policy, retry_after)
+        step = after_try(
+            outcome,
+            tries,
+            position,
+            len(row["chain"]),
+            self._policy,
+            retry_after,
+            provider_called=provider_called,
+            age_seconds=(now - row["created_at"]) / 1000,
+        )
         values: dict[str, Any] = {"updated_at": now, "lease_owner": None, "lease_expires_at": None}
         sender_id = None if item.entry == PINGONE_TWILIO else item.entry
         if step.kind == "DONE":
@@ -309,7 +333,7 @@ class DeliveryWorker:
                 status=QUEUED,
                 next_attempt_at=now + int(step.delay * 1000),
                 error_code=error_code,
-                error_message=error_message,
+                error_message=f"{error_message} It will be tried again.",
             )
         elif step.kind == "NEXT":
             values.update(
@@ -328,17 +352,24 @@ class DeliveryWorker:
                 provider=provider_name,
                 sender_id=sender_id,
                 error_code=error_code,
-                error_message=error_message or step.reason,
+                # Our own error: what the decision says (the attempt keeps what went wrong).
+                error_message=step.reason if outcome == INTERNAL else (error_message or step.reason),
             )
         final = SENT if step.kind == "DONE" else FAILED if step.kind == "FAIL" else None
 
-        async def write(conn: Conn) -> bool:
+        async def write(conn: Conn) -> str:
             repo = NotificationRepository(conn)
-            update = repo.mark_sent_owned if step.kind == "DONE" else repo.update_owned
-            if not await update(row["id"], self.name, values):
+            decided = final
+            if step.kind == "DONE":
+                updated = await repo.mark_sent_owned(row["id"], self.name, values)
+            else:  # never over a status a callback made final meanwhile (it was SENDING when we claimed it)
+                updated = await repo.update_owned_while_sending(row["id"], self.name, values)
+                if not updated and await repo.release_owned_final(row["id"], self.name, now):
+                    updated, decided = True, None  # the callback's status stands; record the attempt only
+            if not updated:
                 # Another worker took the notification over (this one stalled past its lease) and
                 # marked this attempt UNKNOWN before deciding what to do: leave that record as it is.
-                return False
+                return "lost"
             await repo.finish_attempt(
                 item.attempt_id,
                 {
@@ -350,23 +381,25 @@ class DeliveryWorker:
                     "finished_at": now,
                 },
             )
-            if final is not None:
+            if decided is not None:
                 await ActivityRepository(conn).insert(
                     notification_activity(
                         row["environment_id"],
                         row["id"],
                         "UPDATED",
-                        f"Notification {final.lower()} via {provider_name or item.entry}.",
+                        f"Notification {decided.lower()} via {provider_name or item.entry}.",
                         None,
                         now,
                     )
                 )
-            return True
+                return "decided"
+            return "recorded"
 
-        if not await self._writer.run(write):
+        written = await self._writer.run(write)
+        if written == "lost":
             log.warning("lease_lost", notification_id=row["id"], worker=self.name, outcome=outcome)
             return
-        if final is not None:
+        if written == "decided" and final is not None:
             self._metrics.notifications.labels(final).inc()
         log.info(
             "attempt_recorded",
@@ -393,8 +426,8 @@ def internal_error_message(exc: Exception) -> str:
     """What the attempt record says of our own error: our key errors name the key id; anything else
     only its type (an exception's text could hold what we were sending)."""
     if isinstance(exc, KeyringError):
-        return f"phone-delivery could not decrypt what it needs to send: {exc}. It will try again."
-    return f"phone-delivery failed ({type(exc).__name__}); it will try again. The error is in the log."
+        return f"phone-delivery could not decrypt what it needs to send: {exc}."
+    return f"phone-delivery failed ({type(exc).__name__}); the error is in the log."
 
 
 def _code(provider_code: Any, status: int | None) -> str | None:

@@ -130,7 +130,7 @@ def header_rules(target: str, headers: dict[str, str] | None, auth_header_name: 
     """Every template header must be one a tenant may set, with a value that can be sent as it is."""
     details: list[Detail] = []
     for name, value in (headers or {}).items():
-        where = f"{target}.headers.{name}" if TOKEN.match(name) else f"{target}.headers"
+        where = f"{target}.headers.{name}" if TOKEN.fullmatch(name) else f"{target}.headers"
         problem = name_problem(name) or value_problem(value)
         if problem is None and name.lower() == auth_header_name:
             problem = f"{name} is written by the authentication settings; remove it from the template."

@@ -16,15 +16,15 @@ VERIFY_SERVICE_SID = re.compile(r"^VA[0-9a-fA-F]{32}$")
 
 def account_sid_details(sid: Any) -> list[Detail]:
     """Why ``sid`` is not a Twilio Account SID (empty when it is, or when it is not a string)."""
-    if not isinstance(sid, str) or ACCOUNT_SID.match(sid):
+    if not isinstance(sid, str) or ACCOUNT_SID.fullmatch(sid):
         return []
-    if MESSAGING_SERVICE_SID.match(sid):
+    if MESSAGING_SERVICE_SID.fullmatch(sid):
         message = (
             "sid must be the Twilio Account SID (AC followed by 32 hexadecimal characters), not a "
             "Messaging Service SID (MG...). The account's Messaging Services are read from Twilio "
             "and returned in messagingServices."
         )
-    elif VERIFY_SERVICE_SID.match(sid):
+    elif VERIFY_SERVICE_SID.fullmatch(sid):
         message = (
             "sid must be the Twilio Account SID (AC followed by 32 hexadecimal characters); the Verify "
             "Service SID (VA...) goes in verifyServiceId."

@@ -29,7 +29,7 @@ class _Body(BaseModel):
 
 
 def verify_sid_details(value: Any) -> list[Detail]:
-    if not isinstance(value, str) or VERIFY_SERVICE_SID.match(value):
+    if not isinstance(value, str) or VERIFY_SERVICE_SID.fullmatch(value):
         return []
     return [
         Detail(
