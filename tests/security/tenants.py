@@ -6,11 +6,12 @@ Every helper acts through the public API with the credentials an attacker would 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from tests.conftest import Stack
-from tests.support import Api, Credentials
+from tests.support import Api, Credentials, SandboxAdmin
 
 
 @dataclass
@@ -41,3 +42,25 @@ def token_status(base: str, environment_id: str, client_id: str, secret: str) ->
         auth=(client_id, secret),
     )
     return response.status_code
+
+
+def messaging_service_sender(api: Api, env: str, sandbox: SandboxAdmin) -> tuple[str, dict[str, Any]]:
+    """A CUSTOM_TWILIO_MESSAGING_SERVICE sender on a new sandbox account, its one service selected:
+    (sender id, the account)."""
+    account = sandbox.http.post("/_admin/accounts", json={"messagingServices": ["Tenant service"]}).json()
+    created = api.post(
+        api.senders_path(env),
+        json={
+            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+            "name": "tenant twilio",
+            "sid": account["accountSid"],
+            "authToken": account["authToken"],
+        },
+    ).json()
+    services = [{**s, "selected": True} for s in created["messagingServices"]]
+    replaced = api.put(
+        api.senders_path(env, created["id"]),
+        json={**created, "authToken": account["authToken"], "messagingServices": services},
+    )
+    assert replaced.status_code == 200, replaced.text
+    return str(created["id"]), dict(account)

@@ -12,26 +12,14 @@ import pytest
 
 from phone_delivery.delivery.signatures import twilio_signature
 from tests.conftest import Stack
+from tests.security.tenants import messaging_service_sender
 from tests.support import Api, SandboxAdmin, assert_pingone_error, wait_final
 
 
 def messaging_sender(api: Api, env: str, sandbox: SandboxAdmin) -> dict[str, Any]:
-    account = sandbox.account(services=1)
-    sender = api.post(
-        api.senders_path(env),
-        json={
-            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-            "name": "twilio",
-            "sid": account["accountSid"],
-            "authToken": account["authToken"],
-        },
-    ).json()
-    services = [{**s, "selected": True} for s in sender["messagingServices"]]
-    api.put(
-        api.senders_path(env, sender["id"]),
-        json={**sender, "authToken": account["authToken"], "messagingServices": services},
-    )
-    api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender["id"]]})
+    """A Messaging Service sender, alone in the environment's chain; its Twilio account."""
+    sender_id, account = messaging_service_sender(api, env, sandbox)
+    api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender_id]})
     return account
 
 

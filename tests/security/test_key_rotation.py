@@ -24,6 +24,7 @@ from phone_delivery.store.database import Database
 from phone_delivery.store.tables import senders
 from tests.conftest import Stack, captured_logs
 from tests.security.conftest import OwnService, own_service
+from tests.security.tenants import messaging_service_sender
 from tests.support import Api, SandboxAdmin, assert_pingone_error, wait_final
 
 
@@ -38,26 +39,6 @@ def platform_settings(sandbox: SandboxAdmin) -> tuple[dict[str, Any], dict[str, 
         "platform_twilio_messaging_service_sid": platform["messagingServices"][0]["sid"],
     }
     return platform, settings
-
-
-def tenant_sender(api: Api, env: str, sandbox: SandboxAdmin) -> tuple[str, dict[str, Any]]:
-    account = sandbox.http.post("/_admin/accounts", json={"messagingServices": ["Tenant service"]}).json()
-    created = api.post(
-        api.senders_path(env),
-        json={
-            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
-            "name": "tenant twilio",
-            "sid": account["accountSid"],
-            "authToken": account["authToken"],
-        },
-    ).json()
-    services = [{**s, "selected": True} for s in created["messagingServices"]]
-    replaced = api.put(
-        api.senders_path(env, created["id"]),
-        json={**created, "authToken": account["authToken"], "messagingServices": services},
-    )
-    assert replaced.status_code == 200, replaced.text
-    return created["id"], account
 
 
 def send(api: Api, env: str) -> str:
@@ -88,7 +69,7 @@ def test_keys_rotate_against_a_running_service(stack: Stack, sandbox: SandboxAdm
     with own_service(stack, sandbox, tmp_path, **platform_env) as service:
         api = service.api()
         env = api.new_environment("rotating")
-        sender_id, account = tenant_sender(api, env, sandbox)
+        sender_id, account = messaging_service_sender(api, env, sandbox)
         chain = api.put(
             f"/v1/environments/{env}/notificationsSettings",
             json={"smsProvidersFallbackChain": [sender_id, "PINGONE_TWILIO"]},
@@ -132,7 +113,7 @@ def test_a_missing_key_is_our_fault_never_the_senders(stack: Stack, sandbox: San
     with own_service(stack, sandbox, tmp_path, **platform_env) as service:
         api = service.api()
         env = api.new_environment("lost key")
-        sender_id, account = tenant_sender(api, env, sandbox)
+        sender_id, account = messaging_service_sender(api, env, sandbox)
         api.put(
             f"/v1/environments/{env}/notificationsSettings",
             json={"smsProvidersFallbackChain": [sender_id, "PINGONE_TWILIO"]},

@@ -19,7 +19,8 @@ from tests.conftest import Stack
 from tests.security.conftest import own_service
 from tests.security.gateway import custom_sender
 from tests.security.raw_gateway import RawGateway
-from tests.security.test_key_rotation import messages_of, platform_settings, tenant_sender
+from tests.security.tenants import messaging_service_sender
+from tests.security.test_key_rotation import messages_of, platform_settings
 from tests.support import Api, SandboxAdmin, wait_final
 
 PROBE = {"deliveryMethod": "SMS", "message": "Your code is 424242"}
@@ -61,7 +62,7 @@ def test_a_callback_that_finalises_during_a_failing_call_is_not_undone(
 ) -> None:
     """Twilio calls back 'delivered' while our own call to it times out (it did take the message).
     The timeout must not send the message again, nor undo DELIVERED."""
-    sender_id, account = tenant_sender(admin_api, env, faults)
+    sender_id, account = messaging_service_sender(admin_api, env, faults)
     admin_api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender_id]})
     slower = int(stack.settings.provider_timeout_seconds * 1000) + 600
     faults.fault(pathContains="/Messages.json", accountSid=account["accountSid"], latencyMs=slower, count=1)
@@ -82,7 +83,7 @@ def test_a_callback_that_may_be_an_earlier_tries_is_not_taken(
 ) -> None:
     """The first try times out (Twilio took it anyway), the second is in flight: a callback whose
     MessageSid we never learnt may be the first try's, so it changes nothing."""
-    sender_id, account = tenant_sender(admin_api, env, faults)
+    sender_id, account = messaging_service_sender(admin_api, env, faults)
     admin_api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender_id]})
     timeout_ms = int(stack.settings.provider_timeout_seconds * 1000)
     faults.fault(pathContains="/Messages.json", accountSid=account["accountSid"], latencyMs=timeout_ms + 300, count=1)
@@ -162,7 +163,7 @@ def test_waiting_out_our_own_error_ends(stack: Stack, sandbox: SandboxAdmin, tmp
     with own_service(stack, sandbox, tmp_path, internal_error_give_up_seconds=1.5, **platform_env) as service:
         api = service.api()
         env = api.new_environment("gives up")
-        sender_id, account = tenant_sender(api, env, sandbox)
+        sender_id, account = messaging_service_sender(api, env, sandbox)
         chain = [sender_id, "PINGONE_TWILIO"]
         api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": chain})
         assert rotate(service).returncode == 0

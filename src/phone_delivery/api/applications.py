@@ -52,16 +52,11 @@ class ApplicationCreate(BaseModel):
     tokenEndpointAuthMethod: Literal["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"] = "CLIENT_SECRET_BASIC"
 
 
-class ApplicationReplace(BaseModel):
-    """PUT is a full replacement of what can change: the name, the description and ``enabled``."""
+class ApplicationReplace(ApplicationCreate):
+    """PUT is a full replacement of what can change: the name, the description and ``enabled``
+    (required here, as in PingOne)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
-    description: Annotated[str, StringConstraints(max_length=1024)] | None = None
-    type: Literal["WORKER"] = "WORKER"
-    protocol: Literal["OPENID_CONNECT"] = "OPENID_CONNECT"
     enabled: bool
-    tokenEndpointAuthMethod: Literal["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST"] = "CLIENT_SECRET_BASIC"
 
 
 class _RoleRef(BaseModel):
