@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from phone_delivery.domain.clock import now_ms
@@ -87,9 +89,14 @@ async def create_organization_admin(conn: Conn, environment_name: str) -> tuple[
     return env, issued
 
 
-async def require_an_organization_admin(repo: ApplicationRepository) -> None:
-    """At the end of a write transaction that began with ``repo.lock_organization_admins()``: refuse
-    (and so roll back) a change that left the organization without an enabled Organization Admin."""
+@asynccontextmanager
+async def keeping_an_organization_admin(conn: Conn) -> AsyncIterator[ApplicationRepository]:
+    """Around a change, in its write transaction, that could remove an Organization Admin: takes the
+    lock that orders such changes, and refuses (so rolls back) a change that leaves the organization
+    without an enabled Organization Admin application."""
+    repo = ApplicationRepository(conn)
+    await repo.lock_organization_admins()
+    yield repo
     if await repo.usable_organization_admins() == 0:
         raise RequestFailed(
             "This would leave the organization without an enabled Organization Admin application; "

@@ -215,8 +215,7 @@ def worker(data_dir: DataDir = None) -> None:
             await services.close()
 
     _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
-    with _configuration_errors(settings):
-        asyncio.run(_preflight(settings))
+    with _configuration_errors(settings):  # build_services opens keys and database outside any server
         asyncio.run(run())
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from phone_delivery.store.crypto import Keyring, KeyringError, SecretCipher, load_keyring, new_key, open_cipher
+from phone_delivery.store.crypto import Keyring, KeyringError, SecretCipher, new_key, open_cipher
 
 
 def test_round_trip_records_key_id() -> None:
@@ -49,9 +49,9 @@ def test_missing_key_is_a_clear_error() -> None:
 
 def test_key_file_created_with_mode_0600(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "secret-keys.json"
-    ring = load_keyring(None, path)
+    ring = Keyring.load_or_create_file(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_keyring(None, path).keys == ring.keys
+    assert Keyring.load_or_create_file(path).keys == ring.keys
 
 
 def test_setting_format_first_key_is_primary() -> None:

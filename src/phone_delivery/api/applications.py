@@ -6,6 +6,7 @@ and in the response of ``POST .../secret`` (which rotates it).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.accounts import assign_role, create_worker_application, require_an_organization_admin
+from phone_delivery.accounts import assign_role, create_worker_application, keeping_an_organization_admin
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
 from phone_delivery.api.links import base_url, environment_href
@@ -209,22 +210,17 @@ async def replace_app(
     working; the last enabled Organization Admin cannot be disabled."""
     svc = services(request)
     model = parse(ApplicationReplace, await read_json_object(request, svc.settings.max_body_bytes))
-    async with svc.database.write() as conn:
-        repo = ApplicationRepository(conn)
-        await repo.lock_organization_admins()
+    async with svc.database.write() as conn, keeping_an_organization_admin(conn) as repo:
         _, app, _ = await _covered(conn, actor, envID, appID)
-        app = Application(
-            id=app.id,
-            environment_id=app.environment_id,
+        app = dataclasses.replace(
+            app,
             name=model.name,
             description=model.description,
             enabled=model.enabled,
             token_endpoint_auth_method=model.tokenEndpointAuthMethod,
-            created_at=app.created_at,
             updated_at=max(now_ms(), app.updated_at + 1),
         )
         await repo.update(app)
-        await require_an_organization_admin(repo)
     svc.principals.forget(appID)
     return JsonResponse(application_json(base_url(request), app))
 
@@ -235,12 +231,9 @@ async def delete_app(
 ) -> Response:
     """Deletes the application and its role assignments; its tokens stop working at once."""
     svc = services(request)
-    async with svc.database.write() as conn:
-        repo = ApplicationRepository(conn)
-        await repo.lock_organization_admins()
+    async with svc.database.write() as conn, keeping_an_organization_admin(conn) as repo:
         await _covered(conn, actor, envID, appID)
         await repo.delete(envID, appID)
-        await require_an_organization_admin(repo)
     svc.principals.forget(appID)
     return Response(status_code=204)
 
@@ -315,13 +308,10 @@ async def remove_role(
     request: Request, envID: str, appID: str, assignmentID: str, actor: Principal = Depends(environment_admin)
 ) -> Response:
     svc = services(request)
-    async with svc.database.write() as conn:
-        repo = ApplicationRepository(conn)
-        await repo.lock_organization_admins()
+    async with svc.database.write() as conn, keeping_an_organization_admin(conn) as repo:
         await _covered(conn, actor, envID, appID)
         if not await repo.remove_role(appID, assignmentID):
             raise NotFound("The role assignment was not found.")
-        await require_an_organization_admin(repo)
     svc.principals.forget(appID)
     return Response(status_code=204)
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.api.deps import is_uuid, services
+from phone_delivery.api.deps import is_uuid, require_environment, services
 from phone_delivery.api.errors import oauth_error_response
 from phone_delivery.api.links import issuer
 from phone_delivery.api.openapi_schemas import DISCOVERY, JWKS, OAUTH_ERROR, TOKEN, TOKEN_FORM, error_responses, ok
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import InvalidClient, InvalidRequest, NotFound, UnsupportedGrantType
 from phone_delivery.security.client_secrets import client_secret_matches
-from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
+from phone_delivery.store.environments_repo import ApplicationRepository
 
 router = APIRouter(tags=["Authorization"])
 _MAX_FORM = 8192
@@ -93,11 +93,10 @@ async def token(request: Request, envID: str) -> Response:
 
 
 async def _require_environment(request: Request, env_id: str) -> None:
-    if is_uuid(env_id):
-        async with services(request).database.read() as conn:
-            if await EnvironmentRepository(conn).exists(env_id):
-                return
-    raise NotFound("The environment was not found.")
+    if not is_uuid(env_id):
+        raise NotFound("The environment was not found.")
+    async with services(request).database.read() as conn:
+        await require_environment(conn, env_id)
 
 
 @router.get("/{envID}/as/jwks", summary="Token signing keys (JWKS)", responses={200: ok(JWKS), **error_responses(404)})

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
-from phone_delivery.accounts import create_environment, require_an_organization_admin
+from phone_delivery.accounts import create_environment, keeping_an_organization_admin
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import (
     caller,
@@ -26,7 +26,7 @@ from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.errors import NotFound
 from phone_delivery.domain.models import Environment, Principal
 from phone_delivery.domain.validation import parse
-from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
+from phone_delivery.store.environments_repo import EnvironmentRepository
 
 router = APIRouter(tags=["Environments"])
 
@@ -139,11 +139,8 @@ async def delete(request: Request, envID: str, _: Principal = Depends(organizati
     if not is_uuid(envID):
         raise NotFound("The environment was not found.")
     svc = services(request)
-    async with svc.database.write() as conn:
-        applications = ApplicationRepository(conn)
-        await applications.lock_organization_admins()
+    async with svc.database.write() as conn, keeping_an_organization_admin(conn):
         await require_environment(conn, envID, lock=True)
         await EnvironmentRepository(conn).delete(envID)
-        await require_an_organization_admin(applications)
     svc.principals.forget()
     return Response(status_code=204)

@@ -27,7 +27,6 @@ from contextlib import contextmanager
 
 import aiohttp
 import httpx
-import yarl
 
 from phone_delivery.domain.http_headers import is_framing_header
 from phone_delivery.providers.address_guard import AddressGuard, DestinationRefused, HostNotFound, literal_address
@@ -137,8 +136,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """aiohttp connects to an IP literal without asking the resolver: check it here, so the guard
         sees every connection, names and addresses alike."""
         assert self._guard is not None
-        url = yarl.URL(str(request.url))
-        host, port = url.raw_host or "", url.port or 0
+        host = request.url.raw_host.decode("ascii")
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
         if literal_address(host) is not None:
             await self._guard.resolve(host, port)  # checks the literal; raises DestinationRefused
 

@@ -154,28 +154,24 @@ class CustomHttpProvider:
         if method == "BEARER":
             return {"Authorization": f"Bearer {self._secrets['authToken']}"}
         if method == "OAUTH2":
-            token = await self._tokens.token(
-                self._http,
-                self._guard,
-                str(self._auth["authUrl"]),
-                str(self._auth["clientId"]),
-                self._secrets["clientSecret"],
-            )
-            return {"Authorization": f"Bearer {token}"}
+            return {"Authorization": f"Bearer {await self._oauth_token()}"}
         return {str(self._auth["headerName"]): self._secrets["headerValue"]}
 
     async def inventory(self, expand: frozenset[str] = frozenset()) -> AccountInventory:
         """Nothing to list; with OAUTH2 the credentials are proven by fetching a token."""
         if self._auth["method"] == "OAUTH2":
-            await self._tokens.token(
-                self._http,
-                self._guard,
-                str(self._auth["authUrl"]),
-                str(self._auth["clientId"]),
-                self._secrets["clientSecret"],
-                fresh=True,
-            )
+            await self._oauth_token(fresh=True)
         return AccountInventory()
+
+    async def _oauth_token(self, *, fresh: bool = False) -> str:
+        return await self._tokens.token(
+            self._http,
+            self._guard,
+            str(self._auth["authUrl"]),
+            str(self._auth["clientId"]),
+            self._secrets["clientSecret"],
+            fresh=fresh,
+        )
 
 
 def _message_id(response: httpx.Response) -> str | None:

@@ -221,10 +221,3 @@ def open_cipher(secret_keys_setting: str | None, key_file: Path) -> SecretCipher
     if secret_keys_setting:
         return SecretCipher(Keyring.parse_setting(secret_keys_setting))
     return SecretCipher(Keyring.load_or_create_file(key_file), key_file)
-
-
-def load_keyring(secret_keys_setting: str | None, key_file: Path) -> Keyring:
-    """Keys from the setting when given, else from the key file (created when missing)."""
-    if secret_keys_setting:
-        return Keyring.parse_setting(secret_keys_setting)
-    return Keyring.load_or_create_file(key_file)

@@ -40,10 +40,6 @@ from phone_delivery.store.storage_failures import storage_failure
 log = structlog.get_logger(logger_name="phone_delivery.database")
 
 
-def _unavailable_message(reason: str) -> str:
-    return f"The database cannot serve this request right now: {reason}. Nothing was changed; try again later."
-
-
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -135,28 +131,23 @@ class Database:
         """A read transaction. The database being unreachable or unable to serve is a 503
         (``ServiceUnavailable``), not a bug."""
         try:
-            async with self._read() as conn:
+            if self.inline_reader is not None:
+                # One long-lived connection serves every inline read of this process: reads run on
+                # the event loop thread and finish without yielding, so they never overlap.
+                if self._inline is None or self._inline.closed:
+                    self._inline = self.inline_reader.connect()
+                try:
+                    yield InlineConnection(self._inline)
+                finally:
+                    self._inline.rollback()
+                return
+            async with self._autocommit_reader.connect() as conn:
                 yield conn
         except Exception as exc:
-            reason = storage_failure(exc)
-            if reason is None:
+            unavailable = self._unavailable(exc, writing=False)
+            if unavailable is None:
                 raise
-            raise ServiceUnavailable(_unavailable_message(reason)) from exc
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Conn]:
-        if self.inline_reader is not None:
-            # One long-lived connection serves every inline read of this process: reads run on
-            # the event loop thread and finish without yielding, so they never overlap.
-            if self._inline is None or self._inline.closed:
-                self._inline = self.inline_reader.connect()
-            try:
-                yield InlineConnection(self._inline)
-            finally:
-                self._inline.rollback()
-            return
-        async with self._autocommit_reader.connect() as conn:
-            yield conn
+            raise unavailable from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
@@ -164,16 +155,40 @@ class Database:
         own (disk full, read-only, unreachable) is a 503 and marks writes as failing
         (``writes_failing``, which ``/health/ready`` reports) until a probe write works again."""
         try:
-            async with self._write() as conn:
-                yield conn
+            if self._inline_writer is None:
+                async with self.writer.begin() as conn:
+                    yield conn
+                return
+            async with self._write_lock():
+                connection = await self._begin_immediate()
+                driver = connection.connection.driver_connection
+                assert isinstance(driver, sqlite3.Connection)
+                try:
+                    yield InlineConnection(connection)
+                    driver.execute("COMMIT")
+                finally:
+                    if driver.in_transaction:  # the block raised, or COMMIT failed
+                        driver.execute("ROLLBACK")
+                    connection.rollback()  # ends SQLAlchemy's own bookkeeping; nothing at the driver
         except Exception as exc:
-            reason = storage_failure(exc)
-            if reason is None:
+            unavailable = self._unavailable(exc, writing=True)
+            if unavailable is None:
                 raise
+            raise unavailable from exc
+
+    def _unavailable(self, exc: Exception, *, writing: bool) -> ServiceUnavailable | None:
+        """The 503 for a database error that means the database cannot serve (None for any other
+        error); a failed write also marks writes as failing."""
+        reason = storage_failure(exc)
+        if reason is None:
+            return None
+        if writing:
             if self.writes_failing is None:
                 log.error("database_writes_failing", reason=reason, error=type(exc).__name__)
             self.writes_failing = reason
-            raise ServiceUnavailable(_unavailable_message(reason)) from exc
+        return ServiceUnavailable(
+            f"The database cannot serve this request right now: {reason}. Nothing was changed; try again later."
+        )
 
     async def probe_write(self) -> None:
         """A real write that changes nothing; when it works, writes are no longer marked as failing.
@@ -184,24 +199,6 @@ class Database:
         if self.writes_failing is not None:
             log.warning("database_writes_recovered", reason=self.writes_failing)
             self.writes_failing = None
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[Conn]:
-        if self._inline_writer is None:
-            async with self.writer.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock():
-            connection = await self._begin_immediate()
-            driver = connection.connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            try:
-                yield InlineConnection(connection)
-                driver.execute("COMMIT")
-            finally:
-                if driver.in_transaction:  # the block raised, or COMMIT failed
-                    driver.execute("ROLLBACK")
-                connection.rollback()  # ends SQLAlchemy's own bookkeeping; nothing at the driver
 
     def _write_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()

@@ -222,9 +222,10 @@ class ApplicationRepository:
         return bool(result.rowcount)
 
     async def lock_organization_admins(self) -> None:
-        """Order every change that could remove an Organization Admin (PostgreSQL: a transaction-level
-        advisory lock, so two such changes never both count the other's admin as remaining; SQLite
-        runs one write transaction at a time anyway)."""
+        """Order every change that could remove an Organization Admin (``accounts.
+        keeping_an_organization_admin``). PostgreSQL: a transaction-level advisory lock, so two such
+        changes never both count the other's admin as remaining; SQLite runs one write transaction at
+        a time anyway."""
         if not isinstance(self.conn, InlineConnection):
             await self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORGANIZATION_ADMINS_LOCK})
 

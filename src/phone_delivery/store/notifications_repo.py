@@ -37,14 +37,8 @@ _MARK_SENT = _UPDATE_OWNED.values(
 )
 # Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
 _UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
-_RELEASE_OWNED_FINAL = (
-    update(notifications)
-    .where(
-        notifications.c.id == bindparam("notification_id"),
-        notifications.c.lease_owner == bindparam("worker"),
-        notifications.c.status.in_([DELIVERED, UNDELIVERED]),
-    )
-    .values(lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now"))
+_RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED, UNDELIVERED])).values(
+    lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now")
 )
 
 
@@ -212,14 +206,6 @@ class NotificationRepository:
             .values(lease_expires_at=until)
         )
         return int(result.rowcount)
-
-    async def update(self, environment_id: str, notification_id: str, values: dict[str, Any]) -> bool:
-        result = await self.conn.execute(
-            update(notifications)
-            .where(notifications.c.environment_id == environment_id, notifications.c.id == notification_id)
-            .values(**values)
-        )
-        return bool(result.rowcount)
 
     async def update_status_if(
         self, environment_id: str, notification_id: str, statuses: tuple[str, ...], values: dict[str, Any]
