@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from phone_delivery.api.openapi_schemas import ERROR_SCHEMA
+from phone_delivery.api.openapi_schemas import error_response
 
 PUBLIC = frozenset(
     {
@@ -56,10 +56,6 @@ SECURITY_SCHEMES = {
 }
 
 
-def _error(status: str) -> dict[str, Any]:
-    return {"description": _DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-
-
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     document["security"] = [{"bearer": []}, {"clientCredentials": []}]
@@ -80,7 +76,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if path not in NO_DATABASE:
                 needed.append("503")
             for status in needed:
-                responses.setdefault(status, _error(status))
+                responses.setdefault(status, error_response(_DESCRIPTIONS[status]))
     return document
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from phone_delivery.domain.notifications import STATUSES
+from phone_delivery.domain.notifications import ATTEMPT_OUTCOMES, STATUSES
 from phone_delivery.domain.sender_kinds import ALL_PROVIDERS
 
-_ERROR = {
+ERROR_SCHEMA = {
     "type": "object",
     "required": ["id", "code", "message"],
     "properties": {
@@ -140,7 +140,7 @@ _REPLACE = {
     "properties": {**_FIELDS, "id": {"type": "string", "format": "uuid"}},
 }
 
-_SENDER = {
+SENDER = {
     "type": "object",
     "properties": {
         "_links": {"type": "object"},
@@ -190,16 +190,16 @@ def ok(schema: dict[str, Any], description: str = "OK", media: str = "applicatio
 
 CREATE_BODY = _body(_CREATE)
 REPLACE_BODY = _body(_REPLACE)
-SENDER = _SENDER
-SENDER_RESPONSE: dict[str, Any] = ok(_SENDER)
+SENDER_RESPONSE: dict[str, Any] = ok(SENDER)
+
+
+def error_response(description: str = "PingOne error body") -> dict[str, Any]:
+    return ok(ERROR_SCHEMA, description)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     codes = statuses or (400, 401, 403, 404, 415, 502, 504)
-    return {
-        code: {"description": "PingOne error body", "content": {"application/json": {"schema": _ERROR}}}
-        for code in codes
-    }
+    return {code: error_response() for code in codes}
 
 
 # ---- Responses -------------------------------------------------------------------------------
@@ -272,18 +272,7 @@ _ATTEMPT = _obj(
     id=_ID,
     sender=_obj(["id"], id=_STRING),
     provider=_STRING,
-    outcome={
-        "type": "string",
-        "enum": [
-            "IN_PROGRESS",
-            "SENT",
-            "FAILED_TRANSIENT",
-            "FAILED_SENDER",
-            "FAILED_RECIPIENT",
-            "FAILED_INTERNAL",
-            "UNKNOWN",
-        ],
-    },
+    outcome={"type": "string", "enum": list(ATTEMPT_OUTCOMES)},
     providerMessageId=_STRING,
     errorCode=_STRING,
     errorMessage=_STRING,
@@ -345,7 +334,6 @@ TOKEN_FORM = _body(
     ),
     media="application/x-www-form-urlencoded",
 )
-ERROR_SCHEMA = _ERROR
 
 
 def collection(key: str, item: dict[str, Any]) -> dict[str, Any]:
