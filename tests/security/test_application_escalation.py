@@ -172,6 +172,64 @@ def test_two_organization_admins_removed_at_once_leave_one(fresh: OwnService) ->
         current = (api, creds) if statuses[0] != 204 else (Api(fresh.url, second_creds), second_creds)
 
 
+def test_two_organization_admins_disabled_at_once_leave_one_enabled(fresh: OwnService) -> None:
+    """The same race through PUT enabled=false: a disabled admin is no admin."""
+    current = (fresh.api(), fresh.admin)
+    for round_number in range(6):
+        api, creds = current
+        env = api.new_environment(f"disabled admins {round_number}")
+        second = powerful_app(api, env, ORG_ADMIN)
+        second_creds = Credentials(env, second["id"], second["clientSecret"])
+        paths = [f"/v1/environments/{c.environment_id}/applications/{c.client_id}" for c in (creds, second_creds)]
+        with ThreadPoolExecutor(2) as pool:
+            statuses = list(
+                pool.map(lambda path, api=api: api.put(path, json={"name": "x", "enabled": False}).status_code, paths)
+            )
+        assert sorted(statuses)[0] == 200 and sorted(statuses)[1] in (400, 401), statuses
+        assert asyncio.run(enabled_organization_admins(fresh.database_url)) == 1
+        current = (api, creds) if statuses[0] != 200 else (Api(fresh.url, second_creds), second_creds)
+
+
+async def enabled_organization_admins(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        async with database.read() as conn:
+            query = text(
+                "SELECT COUNT(DISTINCT a.id) FROM applications a JOIN role_assignments r ON r.application_id = a.id "
+                "WHERE r.role = 'ORGANIZATION_ADMIN' AND a.enabled"
+            )
+            return int((await conn.execute(query)).scalar_one())
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"name": "line\r\nbreak", "enabled": True}, 200),  # stored and returned as JSON, never in a header
+        ({"name": "caf\u00e9\u2028x", "enabled": True}, 200),
+        ({"name": "x" * 257, "enabled": True}, 400),
+        ({"name": "nul\u0000", "enabled": True}, 400),
+        ({"name": "", "enabled": True}, 400),
+        ({"name": "n", "enabled": "false"}, 400),  # no coercion: "false" is not a boolean
+        ({"name": "n"}, 400),  # enabled is required on PUT
+        ({"name": "n", "enabled": True, "type": "BROWSER"}, 400),
+        ({"name": "n", "enabled": True, "tokenEndpointAuthMethod": "NONE"}, 400),
+    ],
+)
+def test_application_put_inputs(admin_api: Api, env: str, body: dict[str, Any], status: int) -> None:
+    app = admin_api.post(f"/v1/environments/{env}/applications", json={"name": "before"}).json()
+    path = f"/v1/environments/{env}/applications/{app['id']}"
+    response = admin_api.put(path, json=body)
+    assert response.status_code == status, response.text
+    stored = admin_api.get(path).json()
+    if status == 200:
+        assert stored["name"] == body["name"] and response.json()["name"] == body["name"]
+    else:
+        assert_pingone_error(response, 400, "INVALID_DATA")
+        assert stored["name"] == "before" and stored["enabled"] is True  # nothing half-written
+
+
 def test_a_second_organization_admin_makes_removal_possible(stack: Stack, admin_api: Api) -> None:
     env = admin_api.new_environment("second admins")
     second = powerful_app(admin_api, env, ORG_ADMIN)

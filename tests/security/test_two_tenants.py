@@ -204,6 +204,8 @@ def test_a_tenant_reaches_nothing_of_the_other(world: dict[str, Any]) -> None:
         attacker.post(f"/v1/environments/{theirs}/applications/{their_app}/secret"),
         attacker.get(f"/v1/environments/{theirs}/applications/{their_app}/roleAssignments"),
         attacker.post(f"/v1/environments/{theirs}/applications", json={"name": "planted"}),
+        attacker.put(f"/v1/environments/{theirs}/applications/{their_app}", json={"name": "x", "enabled": False}),
+        attacker.delete(f"/v1/environments/{theirs}/applications/{their_app}"),
     ]
     # B's ids under A's own environment: as if they did not exist.
     not_found = [
@@ -214,6 +216,9 @@ def test_a_tenant_reaches_nothing_of_the_other(world: dict[str, Any]) -> None:
         attacker.get(f"/v1/environments/{mine}/notifications/{b.notification}"),
         attacker.get(f"/v1/environments/{mine}/applications/{their_app}"),
         attacker.post(f"/v1/environments/{mine}/applications/{their_app}/secret"),
+        attacker.put(f"/v1/environments/{mine}/applications/{their_app}", json={"name": "mine", "enabled": False}),
+        attacker.delete(f"/v1/environments/{mine}/applications/{their_app}"),
+        attacker.get(f"/v1/environments/{mine}/applications/{their_app}/roleAssignments"),
     ]
     chain = attacker.put(
         f"/v1/environments/{mine}/notificationsSettings", json={"smsProvidersFallbackChain": [their_sender["id"]]}
@@ -229,8 +234,9 @@ def test_a_tenant_reaches_nothing_of_the_other(world: dict[str, Any]) -> None:
         for secret in b.secrets:
             assert secret not in response.text
 
-    # B is exactly as it was.
+    # B is exactly as it was: its application still works, its sender, chain and notification are there.
     owner = b.tenant.api
+    assert owner.get(f"/v1/environments/{theirs}/applications/{their_app}").json()["enabled"] is True
     assert owner.get(owner.senders_path(theirs, their_sender["id"])).json()["name"] == their_sender["name"]
     assert owner.get(owner.senders_path(theirs)).json()["count"] == len(b.senders)
     settings = owner.get(settings_path).json()
