@@ -227,6 +227,12 @@ class Database:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
 
+    def check_sqlite_opens(self) -> None:
+        """Open (creating it if need be) and close the SQLite file; raises OperationalError if it cannot."""
+        assert self.inline_reader is not None
+        with self.inline_reader.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     async def dispose(self) -> None:
         await self.writer.dispose()
         for connection in (self._inline, self._inline_write):

@@ -32,6 +32,11 @@ def _current(sync_connection: Any) -> str | None:
 
 
 async def upgrade_to_head(database: Database) -> None:
+    if database.sqlite:
+        # A file that cannot be opened fails here, in this thread. Through aiosqlite it would fail
+        # too, but aiosqlite then posts its thread's stop to a loop that asyncio.run may have closed
+        # ("Exception in thread ..." with a traceback after our one-line error).
+        database.check_sqlite_opens()
     async with database.writer.begin() as conn:
         await conn.run_sync(_upgrade)
     if database.sqlite:
