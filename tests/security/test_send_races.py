@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from phone_delivery.providers import custom_http
 from tests.conftest import Stack
 from tests.security.conftest import own_service
 from tests.security.gateway import custom_sender
+from tests.security.holding_twilio import HoldingTwilio
 from tests.security.raw_gateway import RawGateway
 from tests.security.tenants import messaging_service_sender
 from tests.security.test_key_rotation import messages_of, platform_settings
@@ -35,9 +37,7 @@ def inbox(sandbox: SandboxAdmin, to: str) -> list[dict[str, Any]]:
 
 
 def callback(stack: Stack, env: str, notification: str, token: str, params: dict[str, str]) -> int:
-    url = f"{stack.url}/callbacks/twilio/{env}/{notification}"
-    signature = twilio_signature(token, url, params.items())
-    return httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}).status_code
+    return signed_callback(stack.url, env, notification, token, params)
 
 
 def until(api: Api, env: str, notification: str, test: Any, seconds: float = 15) -> dict[str, Any]:
@@ -98,6 +98,73 @@ def test_a_callback_that_may_be_an_earlier_tries_is_not_taken(
     assert during["status"] == "SENDING", during
     done = wait_final(admin_api, env, notification, ("DELIVERED",))
     assert [a["outcome"] for a in done["attempts"]] == ["FAILED_TRANSIENT", "SENT"]
+
+
+@contextmanager
+def held_second_try(stack: Stack, sandbox: SandboxAdmin, tmp_path: Path) -> Iterator[tuple[Api, str, HoldingTwilio]]:
+    """A service whose Twilio takes the first try only after the worker gave up on it, and answers the
+    second when the test says; (api, environment, the stand-in)."""
+    twilio = HoldingTwilio(upstream=sandbox.provider_settings()["twilio_api_base_url"]).start()
+    try:
+        with own_service(stack, sandbox, tmp_path, twilio_api_base_url=twilio.base) as service:
+            twilio.sleep_first = service.settings.provider_timeout_seconds + 0.3
+            api = service.api()
+            env = api.new_environment("held")
+            sender_id, account = messaging_service_sender(api, env, sandbox)
+            api.put(f"/v1/environments/{env}/notificationsSettings", json={"smsProvidersFallbackChain": [sender_id]})
+            twilio.auth_token = account["authToken"]
+            yield api, env, twilio
+    finally:
+        twilio.stop()
+
+
+def test_a_callback_for_the_try_in_flight_counts_once_its_sid_is_known(
+    stack: Stack, sandbox: SandboxAdmin, tmp_path: Path
+) -> None:
+    """Twilio's callback for the second try overtakes the worker recording that try's MessageSid. It
+    cannot be attributed yet (the first try also reached Twilio), so it is kept, and counts when the
+    worker records a matching sid. (Before: dropped, and the notification stayed SENT for ever.)"""
+    with held_second_try(stack, sandbox, tmp_path) as (api, env, twilio):
+        notification = api.post(f"/v1/environments/{env}/notifications", json={**PROBE, "to": unique_number()})
+        notification_id = notification.json()["id"]
+        first, second = twilio.held(2)
+        base = api.base
+        delivered = {"MessageSid": second.sid, "MessageStatus": "delivered"}
+        assert signed_callback(base, env, notification_id, twilio.auth_token, delivered) == 204
+        during = api.get(f"/v1/environments/{env}/notifications/{notification_id}").json()
+        assert during["status"] == "SENDING", during  # kept, not applied: it might have been the first try's
+        second.release.set()
+        done = wait_final(api, env, notification_id, ("DELIVERED",))
+    assert [a["outcome"] for a in done["attempts"]] == ["FAILED_TRANSIENT", "SENT"]
+    assert done["providerMessageId"] == second.sid != first.sid
+
+
+def test_a_callback_for_the_try_that_timed_out_never_counts(
+    stack: Stack, sandbox: SandboxAdmin, tmp_path: Path
+) -> None:
+    """The first try's callback (Twilio took it after the worker gave up) arrives while the second is
+    in flight: kept, and dropped when the second try's sid turns out to be another."""
+    with held_second_try(stack, sandbox, tmp_path) as (api, env, twilio):
+        notification = api.post(f"/v1/environments/{env}/notifications", json={**PROBE, "to": unique_number()})
+        notification_id = notification.json()["id"]
+        first, second = twilio.held(2)
+        undelivered = {"MessageSid": first.sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        assert signed_callback(api.base, env, notification_id, twilio.auth_token, undelivered) == 204
+        second.release.set()
+        done = wait_final(api, env, notification_id, ("SENT",))
+        time.sleep(0.5)
+        after = api.get(f"/v1/environments/{env}/notifications/{notification_id}").json()
+        # Later the first try's callback again: the sid is known now and is another try's.
+        assert signed_callback(api.base, env, notification_id, twilio.auth_token, undelivered) == 204
+        again = api.get(f"/v1/environments/{env}/notifications/{notification_id}").json()
+    assert done["providerMessageId"] == second.sid
+    assert after["status"] == again["status"] == "SENT", (after, again)
+
+
+def signed_callback(base: str, env: str, notification: str, token: str, params: dict[str, str]) -> int:
+    url = f"{base}/callbacks/twilio/{env}/{notification}"
+    signature = twilio_signature(token, url, params.items())
+    return httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}).status_code
 
 
 def test_a_gateway_answer_too_deep_to_parse_is_still_a_send(

@@ -191,33 +191,62 @@ class NotificationService:
         values = dict(params)
         state = (values.get("MessageStatus") or values.get("CallStatus") or "").lower()
         sid = values.get("MessageSid") or values.get("CallSid") or values.get("SmsSid")
-        if sid and row["provider_message_id"] and sid != row["provider_message_id"]:
-            return True  # a callback for an earlier try: nothing to change
-        if row["provider_message_id"] is None and await self._tried_before(env, notification_id):
-            # Racing the worker's record, with earlier tries behind it: the callback may be an earlier
-            # try's (one whose answer never reached us), so it cannot be attributed. Change nothing.
-            return True
-        new = DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
-        if new is None or row["status"] not in CALLBACK_MAY_CHANGE:
-            return True
-        now = now_ms()
-        changes: dict[str, Any] = {"status": new, "updated_at": now}
-        if new == UNDELIVERED:
-            changes["error_code"] = values.get("ErrorCode") or None
-            changes["error_message"] = values.get("ErrorMessage") or f"Twilio reported {state}."
+        if callback_status(state) is None:
+            return True  # queued, ringing, in-progress...: nothing to record
         async with self._database.write() as conn:
-            # Conditional, so that of two callbacks racing only the first one changes anything.
-            if await NotificationRepository(conn).update_status_if(env, notification_id, CALLBACK_MAY_CHANGE, changes):
-                await ActivityRepository(conn).insert(
-                    notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
-                )
+            repo = NotificationRepository(conn)
+            row = await repo.get(env, notification_id, lock=True)  # the worker's record waits, or went first
+            if row is None or row["status"] not in CALLBACK_MAY_CHANGE:
+                return True  # final is final
+            known = row["provider_message_id"]
+            if sid and known and sid != known:
+                return True  # a callback for an earlier try: nothing to change
+            report = twilio_report(sid or "", state, values, now_ms())
+            if known is None and await repo.attempt_count(notification_id) > 1:
+                # Racing the worker's record, with earlier tries behind it: the callback may be an
+                # earlier try's (one whose answer never reached us). Keep it until the worker knows
+                # the sid of the try in flight; it counts then if the sids match.
+                if sid:
+                    await repo.keep_early_callback(notification_id, report)
+                return True
+            await apply_callback(conn, env, notification_id, report, report["received_at"])
         return True
 
-    async def _tried_before(self, env: str, notification_id: str) -> bool:
-        """Whether the notification has attempts besides the one in flight."""
-        async with self._database.read() as conn:
-            attempts = await NotificationRepository(conn).attempts(notification_id)
-        return len(attempts) > 1
+
+def callback_status(state: str) -> str | None:
+    """The notification status a Twilio message or call status leads to; None for one on the way."""
+    return DELIVERED_STATES.get(state) or (UNDELIVERED if state in UNDELIVERED_STATES else None)
+
+
+async def apply_callback(conn: Conn, env: str, notification_id: str, report: dict[str, Any], now: int) -> bool:
+    """Move the notification to what Twilio reported (a ``twilio_report``), if it may still change;
+    True when it moved."""
+    state = report["provider_state"]
+    new = callback_status(state)
+    if new is None:
+        return False
+    changes: dict[str, Any] = {"status": new, "updated_at": now}
+    if new == UNDELIVERED:
+        changes["error_code"] = report["error_code"]
+        changes["error_message"] = report["error_message"] or f"Twilio reported {state}."
+    # Conditional, so that of two callbacks racing only the first one changes anything.
+    if not await NotificationRepository(conn).update_status_if(env, notification_id, CALLBACK_MAY_CHANGE, changes):
+        return False
+    await ActivityRepository(conn).insert(
+        notification_activity(env, notification_id, "UPDATED", f"Provider reported {state}.", None, now)
+    )
+    return True
+
+
+def twilio_report(sid: str, state: str, values: dict[str, str], now: int) -> dict[str, Any]:
+    """What a status callback reported, shaped as an ``early_callbacks`` row."""
+    return {
+        "provider_message_id": sid[:128],
+        "provider_state": state[:32],
+        "error_code": (values.get("ErrorCode") or "")[:64] or None,
+        "error_message": values.get("ErrorMessage") or None,
+        "received_at": now,
+    }
 
 
 # A callback may move a notification that is out with Twilio (SENT), or still SENDING when the

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -20,9 +20,12 @@ from phone_delivery.domain.notifications import (
 )
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn
-from phone_delivery.store.tables import attempts, notifications
+from phone_delivery.store.tables import attempts, early_callbacks, notifications
 
 Row = dict[str, Any]
+# Signed callbacks kept per notification while they cannot be attributed (one per try is the most
+# Twilio sends that matter; the bound keeps a leaked auth token from filling the table).
+EARLY_CALLBACKS_KEPT = 10
 # Built once: executing them with parameters reuses the compiled statement (no per-call cache key).
 _INSERT_NOTIFICATION = notifications.insert()
 _INSERT_ATTEMPT = attempts.insert()
@@ -64,14 +67,13 @@ class NotificationRepository:
     async def insert(self, values: dict[str, Any]) -> None:
         await self.conn.execute(_INSERT_NOTIFICATION, values)
 
-    async def get(self, environment_id: str, notification_id: str) -> Row | None:
-        row = (
-            await self.conn.execute(
-                select(notifications).where(
-                    notifications.c.environment_id == environment_id, notifications.c.id == notification_id
-                )
-            )
-        ).first()
+    async def get(self, environment_id: str, notification_id: str, lock: bool = False) -> Row | None:
+        """The notification; with ``lock``, its row stays locked until the write transaction ends
+        (PostgreSQL; SQLite's write transaction is the only writer anyway)."""
+        query = select(notifications).where(
+            notifications.c.environment_id == environment_id, notifications.c.id == notification_id
+        )
+        row = (await self.conn.execute(query.with_for_update() if lock else query)).first()
         return dict(row._mapping) if row else None
 
     async def by_idempotency_key(self, environment_id: str, key: str) -> Row | None:
@@ -122,6 +124,38 @@ class NotificationRepository:
             .order_by(attempts.c.started_at, attempts.c.id)
         )
         return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def attempt_count(self, notification_id: str) -> int:
+        query = select(func.count()).select_from(attempts).where(attempts.c.notification_id == notification_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def keep_early_callback(self, notification_id: str, values: dict[str, Any]) -> bool:
+        """Keep a callback the worker cannot attribute yet (see ``early_callbacks``); the first one per
+        MessageSid, and at most ``EARLY_CALLBACKS_KEPT`` per notification. True when kept."""
+        kept = (
+            (
+                await self.conn.execute(
+                    select(early_callbacks.c.provider_message_id).where(
+                        early_callbacks.c.notification_id == notification_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if values["provider_message_id"] in kept or len(kept) >= EARLY_CALLBACKS_KEPT:
+            return False
+        await self.conn.execute(early_callbacks.insert().values(notification_id=notification_id, **values))
+        return True
+
+    async def take_early_callback(self, notification_id: str, provider_message_id: str | None) -> Row | None:
+        """The kept callback for this MessageSid, if any; every kept callback of the notification goes."""
+        taken = await self.conn.execute(
+            delete(early_callbacks)
+            .where(early_callbacks.c.notification_id == notification_id)
+            .returning(*early_callbacks.c)
+        )
+        return next((dict(r._mapping) for r in taken if r.provider_message_id == provider_message_id), None)
 
     async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[Row]:
         """Lease up to ``batch`` due notifications. On PostgreSQL concurrent claimers skip each other's

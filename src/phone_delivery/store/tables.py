@@ -178,3 +178,17 @@ attempts = Table(
     Column("finished_at", BigInteger, nullable=True),
     Index("ix_notification_attempts_notification_id", "notification_id"),
 )
+
+# A signed Twilio status callback that arrived while a later try was in flight and before the worker
+# recorded that try's MessageSid: it may be an earlier try's, so it waits here until the worker knows
+# the sid (then it counts if the sids match) and is dropped when the notification is decided.
+early_callbacks = Table(
+    "early_callbacks",
+    metadata,
+    Column("notification_id", String(36), ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True),
+    Column("provider_message_id", String(128), primary_key=True),
+    Column("provider_state", String(32), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+)

@@ -25,7 +25,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from phone_delivery.delivery.senders import SenderResolver
-from phone_delivery.delivery.service import notification_activity
+from phone_delivery.delivery.service import apply_callback, notification_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable, ServiceUnavailable
 from phone_delivery.domain.notifications import (
@@ -392,8 +392,13 @@ class DeliveryWorker:
                         now,
                     )
                 )
-                return "decided"
-            return "recorded"
+            if final is not None:
+                # A callback that came while this try was in flight, kept because it might have been
+                # an earlier try's: it counts now if it names this try's sid.
+                early = await repo.take_early_callback(row["id"], result_id if step.kind == "DONE" else None)
+                if early is not None and decided is not None:
+                    await apply_callback(conn, row["environment_id"], row["id"], early, now)
+            return "recorded" if decided is None else "decided"
 
         written = await self._writer.run(write)
         if written == "lost":
