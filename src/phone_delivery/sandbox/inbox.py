@@ -27,7 +27,7 @@ def cell(value: object) -> str:
 def inbox_routes(state: SandboxState) -> list[Route]:
     def selected(request: Request) -> list[dict[str, object]]:
         to = request.query_params.get("to")
-        return [dict(m) for m in list(state.inbox) if not to or m.get("to") == to]
+        return [dict(m) for m in state.inbox.snapshot() if not to or m.get("to") == to]
 
     async def as_json(request: Request) -> Response:
         return JSONResponse({"messages": selected(request)})
@@ -44,7 +44,7 @@ def inbox_routes(state: SandboxState) -> list[Route]:
         return HTMLResponse(PAGE.format(count=len(messages), json=html.escape(json_url), rows=rows))
 
     async def count(request: Request) -> Response:
-        return JSONResponse({"count": len(selected(request)), "total": state.delivered_total})
+        return JSONResponse({"count": len(selected(request)), "total": state.inbox.total})
 
     return [
         Route("/_admin/inbox/count", count, methods=["GET"]),

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from phone_delivery.delivery.signatures import twilio_signature
-from phone_delivery.sandbox.state import Account, SandboxState, iso_now, new_sid
+from phone_delivery.sandbox.clock import iso_now
+from phone_delivery.sandbox.state import Account, SandboxState, new_sid
 from phone_delivery.sandbox.twilio_api import rfc2822, twilio_endpoint, twilio_error
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")

@@ -6,16 +6,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from phone_delivery.sandbox.clock import iso_now
+from phone_delivery.sandbox.inbox_store import InboxStore
 
 
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
-
-
-def iso_now() -> str:
-    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -131,8 +129,7 @@ class SandboxState:
         self.oauth_clients: dict[str, OAuthClient] = {}
         self.oauth_tokens: dict[str, str] = {}
         self.gateway_requests: list[GatewayRequest] = []
-        self.inbox: list[dict[str, Any]] = []
-        self.delivered_total = 0  # never trimmed, unlike the inbox
+        self.inbox = InboxStore()
 
     def add_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str = "") -> Account:
         with self._lock:
@@ -225,14 +222,8 @@ class SandboxState:
             return token
 
     def deliver(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Put what a provider 'delivered' in the inbox (bounded to the newest 50,000)."""
-        with self._lock:
-            entry = {"at": iso_now(), **entry}
-            self.inbox.append(entry)
-            self.delivered_total += 1
-            if len(self.inbox) > 50_000:
-                del self.inbox[:5_000]
-            return entry
+        """Put what a provider 'delivered' in the inbox."""
+        return self.inbox.add(entry)
 
     def record_gateway(self, request: GatewayRequest) -> None:
         with self._lock:
@@ -283,7 +274,7 @@ class SandboxState:
             self.oauth_clients.clear()
             self.oauth_tokens.clear()
             self.gateway_requests.clear()
-            self.inbox.clear()
+        self.inbox.clear()
 
     def snapshot_requests(self) -> list[dict[str, Any]]:
         with self._lock:
