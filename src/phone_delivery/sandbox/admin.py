@@ -12,7 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from phone_delivery.sandbox.state import Account, Fault, SandboxState
+from phone_delivery.sandbox.messaging import E164
+from phone_delivery.sandbox.state import Account, Fault, NumberScript, SandboxState
+
+SCRIPT_OUTCOMES = ("delivered", "undelivered", "failed")
+CALL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -32,7 +36,10 @@ def account_json(account: Account) -> dict[str, Any]:
         "accountSid": account.sid,
         "authToken": account.auth_token,  # sandbox credentials only: the admin API is a test fixture
         "friendlyName": account.friendly_name,
-        "messagingServices": [{"sid": s.sid, "friendlyName": s.friendly_name} for s in account.messaging_services],
+        "messagingServices": [
+            {"sid": s.sid, "friendlyName": s.friendly_name, "phoneNumbers": [n.phone_number for n in s.sender_pool]}
+            for s in account.messaging_services
+        ],
         "numbers": [
             {"sid": n.sid, "phoneNumber": n.phone_number, "sms": n.sms, "voice": n.voice} for n in account.numbers
         ],
@@ -44,18 +51,39 @@ def account_json(account: Account) -> dict[str, Any]:
     }
 
 
+def script_json(script: NumberScript) -> dict[str, Any]:
+    return {
+        "phoneNumber": script.phone_number,
+        "refuse": script.refuse,
+        "outcome": script.outcome,
+        "errorCode": script.error_code,
+        "delayMs": script.delay_ms,
+        "callOutcome": script.call_outcome,
+    }
+
+
 def seed_account(state: SandboxState, account: Account, body: dict[str, Any]) -> None:
     """Adds what a create-account body lists (also used by dev mode)."""
-    for name in body.get("messagingServices", []) or []:
-        state.add_messaging_service(account.sid, str(name))
     for number in body.get("numbers", []) or []:
         state.add_number(
             account.sid, str(number["phoneNumber"]), bool(number.get("sms", True)), bool(number.get("voice", True))
         )
+    for service in body.get("messagingServices", []) or []:
+        if isinstance(service, dict):
+            pool = [str(n) for n in service.get("phoneNumbers", []) or []]
+            state.add_messaging_service(account.sid, str(service["friendlyName"]), service.get("sid"), pool)
+        else:
+            state.add_messaging_service(account.sid, str(service))
     for code in body.get("shortCodes", []) or []:
         state.add_short_code(account.sid, str(code))
     for service in body.get("verifyServices", []) or []:
-        state.add_verify_service(account.sid, str(service))
+        if isinstance(service, dict):
+            length = int(service.get("codeLength", 6))
+            if not 4 <= length <= 10:
+                raise ValueError("codeLength must be 4 to 10")
+            state.add_verify_service(account.sid, str(service["friendlyName"]), service.get("sid"), length)
+        else:
+            state.add_verify_service(account.sid, str(service))
     for template in body.get("verifyTemplates", []) or []:
         state.add_verify_template(account.sid, str(template["friendlyName"]), list(template.get("channels", ["sms"])))
 
@@ -71,8 +99,13 @@ def admin_routes(state: SandboxState) -> list[Route]:
         account = state.add_account(sid, token if isinstance(token, str) else None, str(body.get("friendlyName", "")))
         try:
             seed_account(state, account, body)
-        except (KeyError, TypeError, AttributeError):
-            return _error(400, "numbers need phoneNumber; verifyTemplates need friendlyName")
+        except (KeyError, TypeError, AttributeError, ValueError):
+            state.accounts.pop(account.sid, None)
+            return _error(
+                400,
+                "numbers need phoneNumber; messagingServices and verifyServices are names or objects with "
+                "friendlyName; verifyTemplates need friendlyName; codeLength is 4 to 10",
+            )
         return JSONResponse(account_json(account), status_code=201)
 
     async def get_account(request: Request) -> Response:
@@ -188,6 +221,38 @@ def admin_routes(state: SandboxState) -> list[Route]:
     async def list_requests(_: Request) -> Response:
         return JSONResponse({"requests": state.snapshot_requests()})
 
+    async def set_script(request: Request) -> Response:
+        body = await _json(request)
+        number = body.get("phoneNumber") if body else None
+        if body is None or not isinstance(number, str) or not E164.fullmatch(number):
+            return _error(400, "phoneNumber (E.164, like +14155550100) is required")
+        try:
+            script = NumberScript(
+                phone_number=number,
+                refuse=int(body["refuse"]) if body.get("refuse") is not None else None,
+                outcome=str(body.get("outcome", "delivered")),
+                error_code=int(body["errorCode"]) if body.get("errorCode") is not None else None,
+                delay_ms=int(body.get("delayMs", 0)),
+                call_outcome=str(body.get("callOutcome", "completed")),
+            )
+        except (TypeError, ValueError):
+            return _error(400, "refuse, errorCode and delayMs must be integers")
+        if script.outcome not in SCRIPT_OUTCOMES or script.call_outcome not in CALL_OUTCOMES:
+            return _error(
+                400, f"outcome is one of {', '.join(SCRIPT_OUTCOMES)}; callOutcome one of {', '.join(CALL_OUTCOMES)}"
+            )
+        if not 0 <= script.delay_ms <= 600_000:
+            return _error(400, "delayMs is 0 to 600000")
+        state.set_script(script)
+        return JSONResponse(script_json(script), status_code=201)
+
+    async def list_scripts(_: Request) -> Response:
+        return JSONResponse({"scripts": [script_json(s) for s in state.scripts.values()]})
+
+    async def clear_scripts(_: Request) -> Response:
+        state.clear_scripts()
+        return Response(status_code=204)
+
     async def reset(_: Request) -> Response:
         state.reset()
         return Response(status_code=204)
@@ -207,5 +272,8 @@ def admin_routes(state: SandboxState) -> list[Route]:
         Route("/faults", add_fault, methods=["POST"]),
         Route("/faults", clear_faults, methods=["DELETE"]),
         Route("/requests", list_requests, methods=["GET"]),
+        Route("/scripts", set_script, methods=["POST"]),
+        Route("/scripts", list_scripts, methods=["GET"]),
+        Route("/scripts", clear_scripts, methods=["DELETE"]),
         Route("/reset", reset, methods=["POST"]),
     ]

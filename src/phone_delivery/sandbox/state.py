@@ -17,20 +17,21 @@ def new_sid(prefix: str) -> str:
 
 
 @dataclass
-class MessagingService:
-    sid: str
-    account_sid: str
-    friendly_name: str
-    date_created: str = field(default_factory=iso_now)
-
-
-@dataclass
 class IncomingNumber:
     sid: str
     phone_number: str
     sms: bool
     voice: bool
     date_created: str = field(default_factory=iso_now)
+
+
+@dataclass
+class MessagingService:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: str = field(default_factory=iso_now)
+    sender_pool: list[IncomingNumber] = field(default_factory=list)  # the service's phone numbers
 
 
 @dataclass
@@ -43,6 +44,25 @@ class ShortCode:
 class VerifyService:
     sid: str
     friendly_name: str
+    code_length: int = 6
+    date_created: str = field(default_factory=iso_now)
+
+
+@dataclass
+class Verification:
+    """A Verify verification: pending until checked with its code, expired after ten minutes."""
+
+    sid: str
+    service_sid: str
+    to: str
+    channel: str
+    code: str = field(repr=False)
+    created: float = field(default_factory=time.time)
+    date_created: str = field(default_factory=iso_now)
+    date_updated: str = field(default_factory=iso_now)
+    status: str = "pending"
+    send_code_attempts: list[dict[str, Any]] = field(default_factory=list)
+    check_attempts: int = 0
 
 
 @dataclass
@@ -62,6 +82,11 @@ class Account:
     short_codes: list[ShortCode] = field(default_factory=list)
     verify_services: list[VerifyService] = field(default_factory=list)
     verify_templates: list[VerifyTemplate] = field(default_factory=list)
+    date_created: str = field(default_factory=iso_now)
+    # What was sent through the account, as Twilio's resources (snake_case), oldest first.
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verifications: dict[str, Verification] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +133,28 @@ class Fault:
 
 
 @dataclass
+class NumberScript:
+    """What happens to messages and calls to one number (see docs/sandbox.md, Scripted numbers)."""
+
+    phone_number: str
+    refuse: int | None = None  # a Twilio error code returned at create (21610, 21614, 21211...)
+    outcome: str = "delivered"  # the final message status: delivered, undelivered or failed
+    error_code: int | None = None  # with undelivered / failed (30003, 30005, 30006, 30007...)
+    delay_ms: int = 0  # how long the message stays "sent" before its final status (a slow handset)
+    call_outcome: str = "completed"  # completed, busy, no-answer or failed
+
+
+# Twilio's magic test numbers, always scripted (docs/sandbox.md).
+MAGIC_NUMBERS = (
+    NumberScript("+15005550001", refuse=21211),
+    NumberScript("+15005550009", refuse=21614),
+    NumberScript("+15005550004", refuse=21610),
+    NumberScript("+15005550011", outcome="undelivered", error_code=30003),
+)
+MESSAGES_KEPT = 10_000  # per account, the newest
+
+
+@dataclass
 class ReceivedRequest:
     method: str
     path: str
@@ -130,6 +177,7 @@ class SandboxState:
         self.oauth_tokens: dict[str, str] = {}
         self.gateway_requests: list[GatewayRequest] = []
         self.inbox = InboxStore()
+        self.scripts: dict[str, NumberScript] = {m.phone_number: m for m in MAGIC_NUMBERS}
 
     def add_account(self, sid: str | None = None, auth_token: str | None = None, friendly_name: str = "") -> Account:
         with self._lock:
@@ -141,11 +189,40 @@ class SandboxState:
             self.accounts[account.sid] = account
             return account
 
-    def add_messaging_service(self, account_sid: str, friendly_name: str, sid: str | None = None) -> MessagingService:
+    def add_messaging_service(
+        self, account_sid: str, friendly_name: str, sid: str | None = None, phone_numbers: list[str] | None = None
+    ) -> MessagingService:
+        """A Messaging Service; ``phone_numbers`` form its sender pool (added to the account if new)."""
+        pool = [self._number_of(account_sid, n) for n in phone_numbers or []]
         with self._lock:
-            service = MessagingService(sid=sid or new_sid("MG"), account_sid=account_sid, friendly_name=friendly_name)
+            service = MessagingService(sid or new_sid("MG"), account_sid, friendly_name, sender_pool=pool)
             self.accounts[account_sid].messaging_services.append(service)
             return service
+
+    def _number_of(self, account_sid: str, phone_number: str) -> IncomingNumber:
+        found = next((n for n in self.accounts[account_sid].numbers if n.phone_number == phone_number), None)
+        return found or self.add_number(account_sid, phone_number)
+
+    def keep_message(self, account: Account, resource: dict[str, Any]) -> None:
+        """Keep a sent message or call resource (the newest ``MESSAGES_KEPT`` of each kind)."""
+        kept = account.calls if resource["sid"].startswith("CA") else account.messages
+        with self._lock:
+            kept[resource["sid"]] = resource
+            while len(kept) > MESSAGES_KEPT:
+                del kept[next(iter(kept))]
+
+    def script_for(self, phone_number: str) -> NumberScript:
+        with self._lock:
+            return self.scripts.get(phone_number) or NumberScript(phone_number)
+
+    def set_script(self, script: NumberScript) -> None:
+        with self._lock:
+            self.scripts[script.phone_number] = script
+
+    def clear_scripts(self) -> None:
+        """Forget every script but Twilio's magic numbers."""
+        with self._lock:
+            self.scripts = {m.phone_number: m for m in MAGIC_NUMBERS}
 
     def add_number(self, account_sid: str, phone_number: str, sms: bool = True, voice: bool = True) -> IncomingNumber:
         with self._lock:
@@ -159,9 +236,11 @@ class SandboxState:
             self.accounts[account_sid].short_codes.append(code)
             return code
 
-    def add_verify_service(self, account_sid: str, friendly_name: str, sid: str | None = None) -> VerifyService:
+    def add_verify_service(
+        self, account_sid: str, friendly_name: str, sid: str | None = None, code_length: int = 6
+    ) -> VerifyService:
         with self._lock:
-            service = VerifyService(sid or new_sid("VA"), friendly_name)
+            service = VerifyService(sid or new_sid("VA"), friendly_name, code_length)
             self.accounts[account_sid].verify_services.append(service)
             return service
 
@@ -274,6 +353,7 @@ class SandboxState:
             self.oauth_clients.clear()
             self.oauth_tokens.clear()
             self.gateway_requests.clear()
+        self.clear_scripts()
         self.inbox.clear()
 
     def snapshot_requests(self) -> list[dict[str, Any]]:
