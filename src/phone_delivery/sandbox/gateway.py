@@ -1,7 +1,9 @@
 """A generic SMS gateway and an OAuth2 token endpoint, for custom providers.
 
 The gateway records every request exactly as received (method, path, query, headers, body) so tests
-can assert on what a custom provider sent; fault switches apply to it like to Twilio.
+can assert on what a custom provider sent (``/_admin/gateway/requests``, in memory only); the inbox
+gets it with its To and From read from its fields and its secrets masked (``gateway_inbox.py``).
+Fault switches apply to it like to Twilio.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from phone_delivery.sandbox.state import GatewayRequest, SandboxState
+from phone_delivery.sandbox.gateway_inbox import gateway_entry_fields
+from phone_delivery.sandbox.state import GatewayRequest, SandboxState, new_sid
 from phone_delivery.sandbox.twilio_api import basic_credentials
 
 
@@ -57,13 +60,13 @@ def gateway_routes(state: SandboxState) -> list[Route]:
         )
         fault = state.take_fault(request.url.path)
         if fault is None or fault.status is None:
+            seen = gateway_entry_fields(request.url.query, [(k, v) for k, v in request.headers.items()], body)
             state.deliver(
                 {
-                    "id": f"GW{len(state.gateway_requests)}",
+                    "id": new_sid("GW"),
                     "kind": "GATEWAY",
-                    "to": None,
-                    "from": None,
-                    "body": body or request.url.query,
+                    **seen,
+                    "body": seen["body"] or seen["query"],
                     "method": request.method,
                     "path": request.url.path,
                     "status": "accepted",
