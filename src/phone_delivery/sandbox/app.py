@@ -10,6 +10,7 @@ from starlette.routing import Mount, Route
 from phone_delivery.sandbox.admin import admin_routes
 from phone_delivery.sandbox.gateway import gateway_routes
 from phone_delivery.sandbox.inbox import inbox_routes
+from phone_delivery.sandbox.inbox_api import inbox_api_routes
 from phone_delivery.sandbox.messaging import CallbackSender, messaging_send_routes, verification_routes
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.sandbox.syniverse_api import syniverse_routes
@@ -53,8 +54,8 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
-            *inbox_routes(state),  # before the /_admin mount, which would swallow /_admin/inbox
-            Mount("/_admin", routes=admin_routes(state)),
+            *inbox_routes(state),
+            Mount("/_admin", routes=inbox_api_routes(state) + admin_routes(state)),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
             Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
             Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state) + verification_routes(state)),

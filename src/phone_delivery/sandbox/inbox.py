@@ -1,11 +1,11 @@
-"""The sandbox inbox: everything 'delivered', as JSON (``/_admin/inbox``) and as a page (``/inbox``)."""
+"""The sandbox inbox as a page (``/inbox``); the JSON for tests is ``inbox_api.py``."""
 
 from __future__ import annotations
 
 import html
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from phone_delivery.sandbox.state import SandboxState
@@ -29,9 +29,6 @@ def inbox_routes(state: SandboxState) -> list[Route]:
         to = request.query_params.get("to")
         return [dict(m) for m in state.inbox.snapshot() if not to or m.get("to") == to]
 
-    async def as_json(request: Request) -> Response:
-        return JSONResponse({"messages": selected(request)})
-
     async def as_page(request: Request) -> Response:
         messages = list(reversed(selected(request)))[:500]
         rows = "\n".join(
@@ -43,11 +40,4 @@ def inbox_routes(state: SandboxState) -> list[Route]:
         json_url = request.url.path.removesuffix("/inbox") + "/_admin/inbox"
         return HTMLResponse(PAGE.format(count=len(messages), json=html.escape(json_url), rows=rows))
 
-    async def count(request: Request) -> Response:
-        return JSONResponse({"count": len(selected(request)), "total": state.inbox.total})
-
-    return [
-        Route("/_admin/inbox/count", count, methods=["GET"]),
-        Route("/_admin/inbox", as_json, methods=["GET"], name="sandbox_inbox_json"),
-        Route("/inbox", as_page, methods=["GET"]),
-    ]
+    return [Route("/inbox", as_page, methods=["GET"])]
