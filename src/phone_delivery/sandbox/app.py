@@ -9,8 +9,8 @@ from starlette.routing import Mount, Route
 
 from phone_delivery.sandbox.admin import admin_routes
 from phone_delivery.sandbox.gateway import gateway_routes
-from phone_delivery.sandbox.inbox import inbox_routes
 from phone_delivery.sandbox.inbox_api import inbox_api_routes
+from phone_delivery.sandbox.inbox_page import inbox_page_routes
 from phone_delivery.sandbox.messaging import CallbackSender, messaging_send_routes, verification_routes
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.sandbox.syniverse_api import syniverse_routes
@@ -54,7 +54,7 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
-            *inbox_routes(state),
+            *inbox_page_routes(state),
             Mount("/_admin", routes=inbox_api_routes(state) + admin_routes(state)),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
             Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
