@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import signal
 import socket
 import sys
@@ -11,12 +12,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
 
 from phone_delivery.settings import Settings
+
+if TYPE_CHECKING:
+    from phone_delivery.sandbox.inbox_store import InboxStore
 
 app = typer.Typer(
     help="phone-delivery: PingOne's Phone Delivery Settings API, self-hosted. Settings come from "
@@ -105,13 +109,34 @@ def _check_port(host: str, port: int) -> None:
             raise typer.Exit(1) from None
 
 
-def _run(settings: Settings, application: Any) -> None:
+def _run(settings: Settings, application: Any, graceful_seconds: int | None = None) -> None:
     from phone_delivery.logging_setup import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
-        application, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=graceful_seconds,
     )
+
+
+# An open inbox page holds a stream of server-sent events: Ctrl-C waits this long for it, no longer.
+SANDBOX_GRACEFUL_SECONDS = 2
+
+
+def _open_inbox(path: Path) -> InboxStore:
+    """The sandbox inbox kept in ``path``, or one clear line and exit 1."""
+    from phone_delivery.sandbox.inbox_store import InboxStore
+
+    try:
+        return InboxStore(path)
+    except OSError as exc:
+        _echo(f"error: cannot open the sandbox inbox file {path}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
 
 
 def _free_port(host: str) -> int:
@@ -151,8 +176,9 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     Writes DATA_DIR/dev-credentials.json and prints it with ready curl commands.
     """
     from phone_delivery.app import SANDBOX_MOUNT, create_app
-    from phone_delivery.devmode import banner, credentials_path, prepare
+    from phone_delivery.devmode import banner, credentials_path, prepare, seed_sandbox
     from phone_delivery.sandbox.app import provider_base_urls
+    from phone_delivery.sandbox.dev_state import INBOX_FILE, DevSandboxState
     from phone_delivery.sandbox.state import SandboxState
 
     started = time.perf_counter()
@@ -175,11 +201,14 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
             "public_base_url": api_base,
         }
     )
-    sandbox = SandboxState()
     _echo("preparing dev mode: migrating the database and seeding the sandbox ...")
     with _configuration_errors(settings):
         asyncio.run(_preflight(settings))
-        data = asyncio.run(prepare(settings, api_base, sandbox))
+        data = asyncio.run(prepare(settings, api_base, SandboxState()))
+    # The seed comes back after every reset; the inbox is kept in the data directory.
+    sandbox = DevSandboxState(
+        seed=lambda state: seed_sandbox(state, data), inbox=_open_inbox(settings.data_dir / INBOX_FILE)
+    )
     if not settings.platform_twilio_account_sid:
         # PINGONE_TWILIO in dev mode: the sandbox account, its first Messaging Service, its voice number.
         settings = settings.model_copy(
@@ -192,7 +221,7 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
         )
     typer.echo(banner(data, credentials_path(settings)))
     _echo(f"ready in {time.perf_counter() - started:.2f}s; listening on {api_base}")
-    _run(settings, create_app(settings, sandbox))
+    _run(settings, create_app(settings, sandbox), SANDBOX_GRACEFUL_SECONDS)
 
 
 @app.command()
@@ -305,21 +334,39 @@ def sandbox(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
     seed: Annotated[bool, typer.Option(help="Create a demo account with three Messaging Services.")] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Keep the inbox in DIR/sandbox-inbox.jsonl (default: memory).")
+    ] = None,
 ) -> None:
-    """Run the Twilio sandbox alone (its admin API is at /_admin)."""
+    """Run the Twilio sandbox alone (its admin API is at /_admin, its inbox at /inbox)."""
     from phone_delivery.devmode import MESSAGING_SERVICE_NAMES
     from phone_delivery.logging_setup import configure_logging
     from phone_delivery.sandbox.app import create_sandbox_app
-    from phone_delivery.sandbox.state import SandboxState
+    from phone_delivery.sandbox.dev_state import INBOX_FILE, DevSandboxState
+    from phone_delivery.sandbox.state import SandboxState, new_sid
 
-    state = SandboxState()
+    inbox = _open_inbox(data_dir / INBOX_FILE) if data_dir is not None else None
     if seed:
-        account = state.add_account(friendly_name="Demo account")
-        for name in MESSAGING_SERVICE_NAMES:
-            state.add_messaging_service(account.sid, name)
-        typer.echo(json.dumps({"accountSid": account.sid, "authToken": account.auth_token}, indent=2))
+        sid, token = new_sid("AC"), secrets.token_hex(16)
+
+        def seed_demo(state: SandboxState) -> None:
+            account = state.add_account(sid, token, "Demo account")
+            for name in MESSAGING_SERVICE_NAMES:
+                state.add_messaging_service(account.sid, name)
+
+        state = DevSandboxState(seed=seed_demo, inbox=inbox)  # the demo account survives reset
+        typer.echo(json.dumps({"accountSid": sid, "authToken": token}, indent=2))
+    else:
+        state = DevSandboxState(inbox=inbox)
     configure_logging()
-    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_sandbox_app(state),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=SANDBOX_GRACEFUL_SECONDS,
+    )
 
 
 async def _preflight(settings: Settings) -> bool:
