@@ -205,9 +205,13 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     with _configuration_errors(settings):
         asyncio.run(_preflight(settings))
         data = asyncio.run(prepare(settings, api_base, SandboxState()))
-    # The seed comes back after every reset; the inbox is kept in the data directory.
+    twilio = data["twilio"]
+    # The seed comes back after every reset; the inbox is kept in the data directory; clients other
+    # than loopback (--host 0.0.0.0) reach the admin API with the sandbox account's credentials.
     sandbox = DevSandboxState(
-        seed=lambda state: seed_sandbox(state, data), inbox=_open_inbox(settings.data_dir / INBOX_FILE)
+        seed=lambda state: seed_sandbox(state, data),
+        inbox=_open_inbox(settings.data_dir / INBOX_FILE),
+        admin_credentials=(twilio["accountSid"], twilio["authToken"]),
     )
     if not settings.platform_twilio_account_sid:
         # PINGONE_TWILIO in dev mode: the sandbox account, its first Messaging Service, its voice number.
@@ -354,7 +358,8 @@ def sandbox(
             for name in MESSAGING_SERVICE_NAMES:
                 state.add_messaging_service(account.sid, name)
 
-        state = DevSandboxState(seed=seed_demo, inbox=inbox)  # the demo account survives reset
+        # The demo account survives reset, and is the admin credentials for clients other than loopback.
+        state = DevSandboxState(seed=seed_demo, inbox=inbox, admin_credentials=(sid, token))
         typer.echo(json.dumps({"accountSid": sid, "authToken": token}, indent=2))
     else:
         state = DevSandboxState(inbox=inbox)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from phone_delivery.sandbox.admin import admin_routes
+from phone_delivery.sandbox.admin_access import AdminAccess, AdminGuard
+from phone_delivery.sandbox.dev_state import DevSandboxState
 from phone_delivery.sandbox.gateway import gateway_routes
 from phone_delivery.sandbox.inbox_api import inbox_api_routes
 from phone_delivery.sandbox.inbox_page import inbox_page_routes
@@ -32,8 +35,13 @@ def provider_base_urls(sandbox_base: str) -> dict[str, str]:
     }
 
 
-def create_sandbox_app(state: SandboxState) -> Starlette:
+def create_sandbox_app(state: SandboxState, access: AdminAccess | None = None) -> Starlette:
+    """The sandbox. ``/_admin`` and ``/inbox`` answer as ``access`` allows (``admin_access.py``): by
+    default loopback clients, and others with the admin credentials of a ``DevSandboxState``."""
     callbacks = CallbackSender()
+    if access is None:
+        access = AdminAccess(state.admin_credentials if isinstance(state, DevSandboxState) else None)
+    guarded = [Middleware(AdminGuard, access=access)]
 
     async def index(request: Request) -> JSONResponse:
         base = str(request.url).rstrip("/")
@@ -54,8 +62,8 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
-            *inbox_page_routes(state),
-            Mount("/_admin", routes=inbox_api_routes(state) + admin_routes(state)),
+            *inbox_page_routes(state, guarded),
+            Mount("/_admin", routes=inbox_api_routes(state) + admin_routes(state), middleware=guarded),
             Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
             Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
             Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state) + verification_routes(state)),

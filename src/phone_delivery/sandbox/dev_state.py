@@ -1,8 +1,9 @@
 """The sandbox as the command line runs it (``phone-delivery dev`` and ``phone-delivery sandbox``).
 
-Two things on top of ``SandboxState``: the seed (dev mode's account, Messaging Services, numbers...)
+Three things on top of ``SandboxState``: the seed (dev mode's account, Messaging Services, numbers...)
 comes back after every ``POST /_admin/reset``, so the credentials in dev-credentials.json keep
-working; and the inbox may live in the data directory (``InboxStore(path)``).
+working; the inbox may live in the data directory (``InboxStore(path)``); and the admin API lets in
+clients other than loopback that show ``admin_credentials`` (``admin_access.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ class DevSandboxState(SandboxState):
         self,
         seed: Seed | None = None,
         inbox: InboxStore | None = None,
+        admin_credentials: tuple[str, str] | None = None,
     ) -> None:
         super().__init__()
         if inbox is not None:
             self.inbox = inbox
         self._seed = seed
+        self.admin_credentials = admin_credentials
         if seed is not None:
             seed(self)
 
