@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,35 @@ def _resolved(name: str, schema: Any, seen: frozenset[str] = frozenset()) -> Any
         for part in ref.removeprefix("#/").split("/"):
             target = target[part]
         return _resolved(name, target, seen | {ref})
-    out = {k: _resolved(name, v, seen) for k, v in schema.items() if k not in ("nullable", "format")}
+    out = {k: _resolved(name, v, seen) for k, v in schema.items() if k != "nullable"}
     if schema.get("nullable"):
         if "type" in out:
             out["type"] = [out["type"], "null"]
         if "enum" in out:
             out["enum"] = [*out["enum"], None]
     return out
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time-rfc-2822", raises=ValueError)
+def _rfc2822(value: object) -> bool:
+    return not isinstance(value, str) or bool(datetime.strptime(value, "%a, %d %b %Y %H:%M:%S %z"))
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _iso8601(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value))
+
+
+@FORMATS.checks("uri")
+def _uri(value: object) -> bool:
+    """Absolute, as Twilio writes its ``url``s, or the 2010 API's relative ``*_uri``s; an empty string
+    is what Twilio sends for an unset one."""
+    if not isinstance(value, str) or value == "":
+        return True
+    return bool(re.match(r"https?://[^/\s]+", value) or re.match(r"/2010-04-01/\S+$", value))
 
 
 def operation_for(path: str, method: str) -> tuple[str, Operation]:
@@ -94,7 +117,7 @@ def check_response(path: str, method: str, status: int, body: Any) -> list[str]:
     if status == 204:
         return [f"{method} {operation.template} 204"]
     schema = _resolved(name, responses[str(status)]["content"]["application/json"]["schema"])
-    jsonschema.Draft7Validator(schema).validate(body)
+    jsonschema.Draft7Validator(schema, format_checker=FORMATS).validate(body)
     checked = []
     for resource, resource_schema in _resources(body, schema):
         missing = set(resource_schema["properties"]) - set(resource)

@@ -34,7 +34,9 @@ def test_the_sdk_snippet_runs_as_written(sandbox: SandboxAdmin, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     sid, status = result.stdout.split()
     assert sid.startswith("SM") and status in ("accepted", "queued", "sending", "sent", "delivered")
-    [delivered] = sandbox.http.get("/_admin/inbox", params={"to": "+14155550100"}).json()["messages"][-1:]
+    [delivered] = sandbox.http.get("/_admin/inbox", params={"to": "+14155550100"}).json()["messages"][
+        :1
+    ]  # newest first
     assert delivered["id"] == sid and delivered["body"] == "Your code is 123456"
 
 

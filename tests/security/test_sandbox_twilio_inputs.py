@@ -4,6 +4,8 @@ account never sees another's messages, calls or verifications."""
 from __future__ import annotations
 
 import base64
+import json
+import uuid
 from typing import Any
 
 import httpx
@@ -56,12 +58,25 @@ def test_odd_passwords_are_refused_not_crashed(sandbox: SandboxAdmin, password: 
         ({"To": "+14155550100\u0000", "From": "+15017122671", "Body": "x"}, 21211),
         ({"To": "+١٤١٥٥٥٥٠١٠٠", "From": "+15017122671", "Body": "x"}, 21211),
         ({"To": "+1" + "5" * 5000, "From": "+15017122671", "Body": "x"}, 21211),
-        ({"To": "+14155550100", "From": "+15017122671"}, 21603),
+        ({"To": "+14155550100", "From": "+15017122671"}, 21602),
+        ({"To": "+14155550100", "From": "+15017122671", "Body": "x" * 1601}, 21617),
+        ({"To": "+14155550100", "Body": "x"}, 21603),
         ({"From": "+15017122671", "Body": "x"}, 21604),
         ({"To": "+14155550100", "From": "+19999999999", "Body": "x"}, 21606),
         ({"To": "+14155550100", "MessagingServiceSid": "MG" + "0" * 32, "Body": "x"}, 21701),
     ],
-    ids=["crlf", "nul", "arabic-digits", "huge", "no-body", "no-to", "foreign-from", "foreign-service"],
+    ids=[
+        "crlf",
+        "nul",
+        "arabic-digits",
+        "huge",
+        "no-body",
+        "body-too-long",
+        "no-from",
+        "no-to",
+        "foreign-from",
+        "foreign-service",
+    ],
 )
 def test_bad_sends_get_twilios_errors(sandbox: SandboxAdmin, form: dict[str, str], code: int) -> None:
     owner = account(sandbox)
@@ -137,3 +152,131 @@ def test_html_in_a_body_is_kept_as_text(sandbox: SandboxAdmin) -> None:
     )
     assert sent.status_code == 201 and sent.json()["body"] == body
     assert sent.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://127.0.0.1:99999/x",
+        "http://127.0.0.1/\u0000",
+        "ftp://127.0.0.1/x",
+        "/relative",
+        "x" * 5000,
+    ],
+    ids=["bad-ipv6", "bad-port", "nul", "ftp", "relative", "huge"],
+)
+def test_an_unusable_status_callback_is_refused_at_create(sandbox: SandboxAdmin, url: str) -> None:
+    """Such a URL used to kill the task that moves the message along: it stayed queued for ever."""
+    owner = account(sandbox)
+    form = {"To": "+14155550100", "From": "+15017122671", "Body": "x", "StatusCallback": url}
+    twilio_error(httpx.post(api(sandbox, owner, "/Messages.json"), data=form, auth=auth(owner)), 400, 21609)
+
+
+def test_a_slow_callback_receiver_does_not_hold_the_status(sandbox: SandboxAdmin) -> None:
+    """The receiver answers after 3 s; the message is delivered on its own schedule all the same."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.2)
+        held = []
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # never answered
+            except TimeoutError:
+                continue
+        for connection in held:
+            connection.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        owner = account(sandbox)
+        callback = f"http://127.0.0.1:{listener.getsockname()[1]}/status"
+        form = {"To": "+14155550100", "From": "+15017122671", "Body": "x", "StatusCallback": callback}
+        sent = httpx.post(api(sandbox, owner, "/Messages.json"), data=form, auth=auth(owner)).json()
+        deadline = time.monotonic() + 3
+        status = ""
+        while time.monotonic() < deadline and status != "delivered":
+            status = httpx.get(api(sandbox, owner, f"/Messages/{sent['sid']}.json"), auth=auth(owner)).json()["status"]
+            time.sleep(0.02)
+        assert status == "delivered"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_a_raw_non_ascii_authorization_header_is_refused(sandbox: SandboxAdmin) -> None:
+    owner = account(sandbox)
+    raw = b"Basic \xc3\xa9\xc3\xa9\xc3\xa9"
+    response = httpx.get(api(sandbox, owner, ".json"), headers=[(b"Authorization", raw)])
+    twilio_error(response, 401, 20003)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"numbers": [{"phoneNumber": "15017122661"}]},
+        {"messagingServices": [{"friendlyName": "S", "phoneNumbers": ["not a number"]}]},
+        {"verifyServices": [{"friendlyName": "V", "codeLength": "1e999"}]},
+        {"verifyServices": [{"friendlyName": "V", "codeLength": 3}]},
+    ],
+    ids=["not-e164", "pool-not-e164", "overflow", "short-code-length"],
+)
+def test_bad_admin_seeds_are_400_and_leave_nothing(sandbox: SandboxAdmin, body: dict[str, Any]) -> None:
+    sid = "AC" + uuid.uuid4().hex
+    raw = json.dumps({"accountSid": sid, **body}).replace('"1e999"', "1e999")  # a number too big for a float
+    response = sandbox.http.post("/_admin/accounts", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert sandbox.http.get(f"/_admin/accounts/{sid}").status_code == 404
+
+
+def test_an_existing_account_is_not_replaced(sandbox: SandboxAdmin) -> None:
+    owner = account(sandbox)
+    again = sandbox.http.post("/_admin/accounts", json={"accountSid": owner["accountSid"], "numbers": [{}]})
+    assert again.status_code == 409
+    assert sandbox.http.get(f"/_admin/accounts/{owner['accountSid']}").json()["authToken"] == owner["authToken"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_admin/faults", {"count": 1e999}),
+        ("/_admin/scripts", {"phoneNumber": "+14155550100", "delayMs": 1e999}),
+        ("/_admin/oauth/clients", {"expiresIn": "soon"}),
+    ],
+    ids=["fault", "script", "oauth-client"],
+)
+def test_admin_numbers_that_do_not_fit_are_400(sandbox: SandboxAdmin, path: str, body: dict[str, Any]) -> None:
+    assert (
+        sandbox.http.post(
+            path, content=json.dumps(body).replace("Infinity", "1e999"), headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
+
+
+def test_a_removed_number_leaves_its_pool(sandbox: SandboxAdmin) -> None:
+    owner = sandbox.http.post(
+        "/_admin/accounts",
+        json={
+            "numbers": [{"phoneNumber": "+15017122681"}],
+            "messagingServices": [{"friendlyName": "P", "phoneNumbers": ["+15017122681"]}],
+        },
+    ).json()
+    assert sandbox.http.delete(f"/_admin/accounts/{owner['accountSid']}/numbers/+15017122681").status_code == 204
+    listed = sandbox.http.get(f"/_admin/accounts/{owner['accountSid']}").json()["messagingServices"][0]
+    assert listed["phoneNumbers"] == []
+
+
+def test_a_non_ascii_oauth_secret_is_refused_not_crashed(sandbox: SandboxAdmin) -> None:
+    client = sandbox.http.post("/_admin/oauth/clients", json={}).json()
+    form = {"grant_type": "client_credentials", "client_id": client["clientId"], "client_secret": "sécret"}
+    answer = httpx.post(f"{sandbox.base}/oauth/token", data=form)
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from phone_delivery.sandbox.messaging import E164
 from phone_delivery.sandbox.state import Account, Fault, NumberScript, SandboxState
+from phone_delivery.sandbox.twilio_http import E164
 
 SCRIPT_OUTCOMES = ("delivered", "undelivered", "failed")
 CALL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
@@ -62,15 +62,21 @@ def script_json(script: NumberScript) -> dict[str, Any]:
     }
 
 
+def _e164(value: object) -> str:
+    if not isinstance(value, str) or not E164.fullmatch(value):
+        raise ValueError("phone numbers are E.164, like +14155550100")
+    return value
+
+
 def seed_account(state: SandboxState, account: Account, body: dict[str, Any]) -> None:
     """Adds what a create-account body lists (also used by dev mode)."""
     for number in body.get("numbers", []) or []:
         state.add_number(
-            account.sid, str(number["phoneNumber"]), bool(number.get("sms", True)), bool(number.get("voice", True))
+            account.sid, _e164(number["phoneNumber"]), bool(number.get("sms", True)), bool(number.get("voice", True))
         )
     for service in body.get("messagingServices", []) or []:
         if isinstance(service, dict):
-            pool = [str(n) for n in service.get("phoneNumbers", []) or []]
+            pool = [_e164(n) for n in service.get("phoneNumbers", []) or []]
             state.add_messaging_service(account.sid, str(service["friendlyName"]), service.get("sid"), pool)
         else:
             state.add_messaging_service(account.sid, str(service))
@@ -96,14 +102,16 @@ def admin_routes(state: SandboxState) -> list[Route]:
         sid, token = body.get("accountSid"), body.get("authToken")
         if sid is not None and (not isinstance(sid, str) or not sid.startswith("AC") or len(sid) != 34):
             return _error(400, "accountSid must be AC followed by 32 hex characters")
+        if sid in state.accounts:
+            return _error(409, f"account {sid} exists already")
         account = state.add_account(sid, token if isinstance(token, str) else None, str(body.get("friendlyName", "")))
         try:
             seed_account(state, account, body)
-        except (KeyError, TypeError, AttributeError, ValueError):
+        except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
             state.accounts.pop(account.sid, None)
             return _error(
                 400,
-                "numbers need phoneNumber; messagingServices and verifyServices are names or objects with "
+                "numbers need phoneNumber (E.164); messagingServices and verifyServices are names or objects with "
                 "friendlyName; verifyTemplates need friendlyName; codeLength is 4 to 10",
             )
         return JSONResponse(account_json(account), status_code=201)
@@ -132,9 +140,9 @@ def admin_routes(state: SandboxState) -> list[Route]:
         account = state.accounts.get(request.path_params["sid"])
         if account is None:
             return _error(404, "no such account")
-        before = len(account.numbers)
-        account.numbers = [n for n in account.numbers if n.phone_number != request.path_params["number"]]
-        return Response(status_code=204) if len(account.numbers) != before else _error(404, "no such number")
+        if not state.remove_number(account.sid, request.path_params["number"]):
+            return _error(404, "no such number")
+        return Response(status_code=204)
 
     async def add_syniverse(request: Request) -> Response:
         body = await _json(request)
@@ -161,9 +169,11 @@ def admin_routes(state: SandboxState) -> list[Route]:
         body = await _json(request)
         if body is None:
             return _error(400, "body must be a JSON object")
-        client = state.add_oauth_client(
-            body.get("clientId"), body.get("clientSecret"), int(body.get("expiresIn", 3600))
-        )
+        try:
+            expires_in = int(body.get("expiresIn", 3600))
+        except (TypeError, ValueError, OverflowError):
+            return _error(400, "expiresIn must be an integer")
+        client = state.add_oauth_client(body.get("clientId"), body.get("clientSecret"), expires_in)
         return JSONResponse(
             {"clientId": client.client_id, "clientSecret": client.client_secret, "expiresIn": client.expires_in},
             status_code=201,
@@ -191,7 +201,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         )
 
     async def clear_gateway(_: Request) -> Response:
-        state.gateway_requests.clear()
+        state.clear_gateway_requests()
         return Response(status_code=204)
 
     async def add_fault(request: Request) -> Response:
@@ -209,7 +219,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 account_sid=str(body["accountSid"]) if body.get("accountSid") else None,
                 retry_after=int(body["retryAfter"]) if body.get("retryAfter") is not None else None,
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return _error(400, "count, status, code, latencyMs and retryAfter must be integers")
         state.add_fault(fault)
         return JSONResponse(vars(fault), status_code=201)
@@ -235,7 +245,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
                 delay_ms=int(body.get("delayMs", 0)),
                 call_outcome=str(body.get("callOutcome", "completed")),
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return _error(400, "refuse, errorCode and delayMs must be integers")
         if script.outcome not in SCRIPT_OUTCOMES or script.call_outcome not in CALL_OUTCOMES:
             return _error(
@@ -247,7 +257,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         return JSONResponse(script_json(script), status_code=201)
 
     async def list_scripts(_: Request) -> Response:
-        return JSONResponse({"scripts": [script_json(s) for s in state.scripts.values()]})
+        return JSONResponse({"scripts": [script_json(s) for s in state.list_scripts()]})
 
     async def clear_scripts(_: Request) -> Response:
         state.clear_scripts()

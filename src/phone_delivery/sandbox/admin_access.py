@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from phone_delivery.sandbox.twilio_api import basic_credentials
+from phone_delivery.sandbox.twilio_http import basic_credentials
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 REALM = 'Basic realm="phone-delivery sandbox admin", charset="UTF-8"'

@@ -14,10 +14,12 @@ from phone_delivery.sandbox.dev_state import DevSandboxState
 from phone_delivery.sandbox.gateway import gateway_routes
 from phone_delivery.sandbox.inbox_api import inbox_api_routes
 from phone_delivery.sandbox.inbox_page import inbox_page_routes
-from phone_delivery.sandbox.messaging import CallbackSender, messaging_send_routes, verification_routes
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.sandbox.syniverse_api import syniverse_routes
-from phone_delivery.sandbox.twilio_api import api_routes, messaging_routes, twilio_error, verify_routes
+from phone_delivery.sandbox.twilio_account_api import account_routes, messaging_service_routes
+from phone_delivery.sandbox.twilio_http import twilio_error
+from phone_delivery.sandbox.twilio_messages import CallbackSender, message_routes
+from phone_delivery.sandbox.twilio_verify import verify_routes
 
 TWILIO_API_PREFIX = "/twilio-api"
 TWILIO_MESSAGING_PREFIX = "/twilio-messaging"
@@ -56,17 +58,17 @@ def create_sandbox_app(state: SandboxState, access: AdminAccess | None = None) -
             }
         )
 
-    async def not_found(_: Request, __: Exception) -> JSONResponse:
-        return twilio_error(404, 20404, "The requested resource was not found")
+    async def not_found(request: Request, __: Exception) -> JSONResponse:
+        return twilio_error(404, 20404, value=request.url.path)
 
     return Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
             *inbox_page_routes(state, guarded),
             Mount("/_admin", routes=inbox_api_routes(state) + admin_routes(state), middleware=guarded),
-            Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_routes(state)),
-            Mount(TWILIO_API_PREFIX, routes=api_routes(state) + messaging_send_routes(state, callbacks)),
-            Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state) + verification_routes(state)),
+            Mount(TWILIO_MESSAGING_PREFIX, routes=messaging_service_routes(state)),
+            Mount(TWILIO_API_PREFIX, routes=account_routes(state) + message_routes(state, callbacks)),
+            Mount(TWILIO_VERIFY_PREFIX, routes=verify_routes(state)),
             Mount(SYNIVERSE_PREFIX, routes=syniverse_routes(state)),
             *gateway_routes(state),
         ],

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from phone_delivery.sandbox.gateway_inbox import gateway_entry_fields
 from phone_delivery.sandbox.state import GatewayRequest, SandboxState, new_sid
-from phone_delivery.sandbox.twilio_api import basic_credentials
+from phone_delivery.sandbox.twilio_http import basic_credentials
 
 
 def oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -36,7 +36,7 @@ def gateway_routes(state: SandboxState) -> list[Route]:
         if form.get("grant_type", [""])[0] != "client_credentials":
             return oauth_error(400, "unsupported_grant_type", "only client_credentials")
         client = state.oauth_clients.get(client_id)
-        if client is None or not hmac.compare_digest(client.client_secret, secret):
+        if client is None or not hmac.compare_digest(client.client_secret.encode(), secret.encode()):
             return oauth_error(401, "invalid_client", "unknown client or wrong secret")
         return JSONResponse(
             {

@@ -203,13 +203,42 @@ class SandboxState:
         found = next((n for n in self.accounts[account_sid].numbers if n.phone_number == phone_number), None)
         return found or self.add_number(account_sid, phone_number)
 
-    def keep_message(self, account: Account, resource: dict[str, Any]) -> None:
-        """Keep a sent message or call resource (the newest ``MESSAGES_KEPT`` of each kind)."""
+    def keep_resource(self, account: Account, resource: dict[str, Any]) -> None:
+        """Keep a sent message or call (the newest ``MESSAGES_KEPT`` of each kind)."""
         kept = account.calls if resource["sid"].startswith("CA") else account.messages
         with self._lock:
             kept[resource["sid"]] = resource
             while len(kept) > MESSAGES_KEPT:
                 del kept[next(iter(kept))]
+
+    def forget_resource(self, account: Account, sid: str) -> None:
+        with self._lock:
+            (account.calls if sid.startswith("CA") else account.messages).pop(sid, None)
+
+    def keep_verification(self, account: Account, verification: Verification) -> None:
+        """Keep a verification (the newest ``MESSAGES_KEPT``; older ones have long expired)."""
+        with self._lock:
+            account.verifications[verification.sid] = verification
+            while len(account.verifications) > MESSAGES_KEPT:
+                del account.verifications[next(iter(account.verifications))]
+
+    def remove_number(self, account_sid: str, phone_number: str) -> bool:
+        """The number leaves the account and every sender pool it was in."""
+        with self._lock:
+            account = self.accounts[account_sid]
+            before = len(account.numbers)
+            account.numbers = [n for n in account.numbers if n.phone_number != phone_number]
+            for service in account.messaging_services:
+                service.sender_pool = [n for n in service.sender_pool if n.phone_number != phone_number]
+            return len(account.numbers) != before
+
+    def list_scripts(self) -> list[NumberScript]:
+        with self._lock:
+            return list(self.scripts.values())
+
+    def clear_gateway_requests(self) -> None:
+        with self._lock:
+            self.gateway_requests.clear()
 
     def script_for(self, phone_number: str) -> NumberScript:
         with self._lock:

@@ -19,6 +19,7 @@ from phone_delivery.sandbox.state import (
     Verification,
     VerifyService,
     VerifyTemplate,
+    new_sid,
 )
 
 API_VERSION = "2010-04-01"
@@ -73,13 +74,33 @@ def account_resource(account: Account) -> dict[str, Any]:
     }
 
 
+# GSM 03.38: the basic set (one septet each) and the extension table (two each).
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def segments(body: str) -> str:
+    """How many SMS segments ``body`` takes: GSM-7 (160, or 153 per part) when every character is in
+    the GSM set, else UCS-2 (70, or 67 per part, counting UTF-16 code units)."""
+    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in body):
+        units, single, part = sum(2 if c in GSM_EXTENDED else 1 for c in body), 160, 153
+    else:
+        units, single, part = len(body.encode("utf-16-le")) // 2, 70, 67
+    return str(1 if units <= single else -(-units // part))
+
+
 def new_message(
-    account: Account, sid: str, to: str, from_number: str | None, body: str, service_sid: str | None
+    account: Account, to: str, from_number: str | None, body: str, service_sid: str | None
 ) -> dict[str, Any]:
     now = rfc2822(iso_now())
+    sid = new_sid("SM")
     return {
         "body": body,
-        "num_segments": str(max(1, -(-len(body) // 160))),
+        # Through a Messaging Service the sender (and so the encoding) is chosen later: 0 until then.
+        "num_segments": "0" if service_sid else segments(body),
         "direction": "outbound-api",
         "from": from_number,
         "to": to,
@@ -104,8 +125,9 @@ def new_message(
     }
 
 
-def new_call(account: Account, sid: str, to: str, number: IncomingNumber) -> dict[str, Any]:
+def new_call(account: Account, to: str, number: IncomingNumber) -> dict[str, Any]:
     now = rfc2822(iso_now())
+    sid = new_sid("CA")
     uri = f"{account_uri(account.sid)}/Calls/{sid}"
     return {
         "sid": sid,
@@ -261,7 +283,10 @@ def service_resource(base: str, service: MessagingService) -> dict[str, Any]:
 
 
 def service_phone_number_resource(base: str, service: MessagingService, number: IncomingNumber) -> dict[str, Any]:
-    country = phonenumbers.region_code_for_number(phonenumbers.parse(number.phone_number))
+    try:
+        country = phonenumbers.region_code_for_number(phonenumbers.parse(number.phone_number))
+    except phonenumbers.NumberParseException:
+        country = None
     capabilities = [name for name, on in (("SMS", number.sms), ("Voice", number.voice)) if on]
     return {
         "sid": number.sid,
