@@ -24,8 +24,8 @@ def section(title: str) -> str:
 def test_the_sdk_snippet_runs_as_written(sandbox: SandboxAdmin, tmp_path: Path) -> None:
     [code] = re.findall(r"```python\n(.*?)```", section("## Your own application's Twilio SDK"), re.S)
     account = sandbox.account(services=1)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "dev-credentials.json").write_text(json.dumps({"twilio": account}))
+    (tmp_path / ".phone-delivery").mkdir()
+    (tmp_path / ".phone-delivery" / "dev-credentials.json").write_text(json.dumps({"twilio": account}))
     assert code.count("http://127.0.0.1:8080/sandbox") == 1
     script = code.replace("http://127.0.0.1:8080/sandbox", sandbox.base)
     result = subprocess.run(

@@ -1,7 +1,7 @@
 """The sandbox's JSON admin API (``{sandboxBase}/_admin``): seed accounts, inject faults, read requests.
 
-Documented in docs/sandbox.md. It is for tests and demos; it has no authentication and the
-sandbox only ever listens on the loopback interface unless told otherwise.
+Documented in docs/sandbox.md. It is for tests and demos: loopback clients need no credentials,
+others the dev account's (``admin_access``).
 """
 
 from __future__ import annotations
