@@ -10,13 +10,10 @@ from starlette.routing import Route
 from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.state import Account, MessagingService, SandboxState
 from phone_delivery.sandbox.twilio_http import (
-    ACCOUNT_PREFIX,
-    ANY_METHOD,
     Handler,
     api_base,
     not_found,
-    owned,
-    twilio_endpoint,
+    twilio_route,
     v1_page,
     v2010_page,
 )
@@ -57,8 +54,7 @@ def account_routes(state: SandboxState) -> list[Route]:
         return JSONResponse(resources.short_code_resource(account, code))
 
     def route(path: str, **handlers: Handler) -> Route:
-        wrapped = {method: owned(handler) for method, handler in handlers.items()}
-        return Route(ACCOUNT_PREFIX + path, twilio_endpoint(state, wrapped), methods=ANY_METHOD)
+        return twilio_route(state, path, handlers, account_path=True)
 
     return [
         route(".json", GET=fetch_account),
@@ -101,7 +97,7 @@ def messaging_service_routes(state: SandboxState) -> list[Route]:
         return JSONResponse(resources.service_phone_number_resource(api_base(request, "/v1/"), service, number))
 
     def route(path: str, **handlers: Handler) -> Route:
-        return Route(path, twilio_endpoint(state, handlers), methods=ANY_METHOD)
+        return twilio_route(state, path, handlers)
 
     return [
         route("/v1/Services", GET=list_services),

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from phone_delivery.sandbox.state import Account, SandboxState
 
@@ -139,6 +140,15 @@ def owned(handler: Handler) -> Handler:
         return await handler(request, account)
 
     return checked
+
+
+def twilio_route(state: SandboxState, path: str, handlers: dict[str, Handler], account_path: bool = False) -> Route:
+    """A route answering every method (see ``twilio_endpoint``); with ``account_path`` the handlers
+    answer only for the account named in the path (``ACCOUNT_PREFIX``)."""
+    if account_path:
+        handlers = {method: owned(handler) for method, handler in handlers.items()}
+        path = ACCOUNT_PREFIX + path
+    return Route(path, twilio_endpoint(state, handlers), methods=ANY_METHOD)
 
 
 async def form(request: Request) -> dict[str, str]:

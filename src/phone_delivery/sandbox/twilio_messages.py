@@ -29,16 +29,13 @@ from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.clock import iso_now
 from phone_delivery.sandbox.state import Account, IncomingNumber, SandboxState
 from phone_delivery.sandbox.twilio_http import (
-    ACCOUNT_PREFIX,
-    ANY_METHOD,
     E164,
     Handler,
     form,
     form_pairs,
     not_found,
-    owned,
-    twilio_endpoint,
     twilio_error,
+    twilio_route,
     v2010_page,
 )
 
@@ -397,8 +394,7 @@ def message_routes(state: SandboxState, callbacks: CallbackSender) -> list[Route
         return JSONResponse(dict(call)) if call else not_found(request.url.path)
 
     def route(path: str, **handlers: Handler) -> Route:
-        wrapped = {method: owned(handler) for method, handler in handlers.items()}
-        return Route(ACCOUNT_PREFIX + path, twilio_endpoint(state, wrapped), methods=ANY_METHOD)
+        return twilio_route(state, path, handlers, account_path=True)
 
     return [
         route("/Messages.json", GET=list_messages, POST=create_message),

@@ -360,20 +360,11 @@ def verification_resource(base: str, account: Account, verification: Verificatio
 
 
 def verification_check_resource(account: Account, verification: Verification) -> dict[str, Any]:
-    return {
-        "sid": verification.sid,
-        "service_sid": verification.service_sid,
-        "account_sid": account.sid,
-        "to": verification.to,
-        "channel": verification.channel,
-        "status": verification.status,
-        "valid": verification.status == "approved",
-        "amount": None,
-        "payee": None,
-        "date_created": verification.date_created,
-        "date_updated": verification.date_updated,
-        "sna_attempts_error_codes": [],
-    }
+    """A verification check: the verification's own fields but its ``url``, ``lookup``, ``sna`` and
+    ``send_code_attempts``, plus ``sna_attempts_error_codes``."""
+    whole = verification_resource("", account, verification)
+    dropped = ("url", "lookup", "sna", "send_code_attempts")
+    return {**{k: v for k, v in whole.items() if k not in dropped}, "sna_attempts_error_codes": []}
 
 
 def template_resource(account: Account, template: VerifyTemplate) -> dict[str, Any]:

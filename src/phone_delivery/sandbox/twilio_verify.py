@@ -16,13 +16,12 @@ from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.clock import iso_now
 from phone_delivery.sandbox.state import Account, SandboxState, Verification, VerifyService, new_sid
 from phone_delivery.sandbox.twilio_http import (
-    ANY_METHOD,
     Handler,
     api_base,
     form,
     not_found,
-    twilio_endpoint,
     twilio_error,
+    twilio_route,
     v1_page,
 )
 from phone_delivery.sandbox.twilio_messages import refusal
@@ -155,7 +154,7 @@ def verify_routes(state: SandboxState) -> list[Route]:
         return JSONResponse(resources.verification_check_resource(account, verification))
 
     def route(path: str, **handlers: Handler) -> Route:
-        return Route(path, twilio_endpoint(state, handlers), methods=ANY_METHOD)
+        return twilio_route(state, path, handlers)
 
     return [
         route("/v2/Services/{sid}", GET=fetch_service),
