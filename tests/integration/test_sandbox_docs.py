@@ -25,11 +25,10 @@ def test_the_sdk_snippet_runs_as_written(sandbox: SandboxAdmin, tmp_path: Path) 
     [code] = re.findall(r"```python\n(.*?)```", section("## Your own application's Twilio SDK"), re.S)
     account = sandbox.account(services=1)
     (tmp_path / ".phone-delivery").mkdir()
-    (tmp_path / ".phone-delivery" / "dev-credentials.json").write_text(json.dumps({"twilio": account}))
-    assert code.count("http://127.0.0.1:8080/sandbox") == 1
-    script = code.replace("http://127.0.0.1:8080/sandbox", sandbox.base)
+    credentials = {"sandboxBase": sandbox.base, "twilio": account}
+    (tmp_path / ".phone-delivery" / "dev-credentials.json").write_text(json.dumps(credentials))
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ}
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ}
     )
     assert result.returncode == 0, result.stderr
     sid, status = result.stdout.split()
@@ -40,15 +39,18 @@ def test_the_sdk_snippet_runs_as_written(sandbox: SandboxAdmin, tmp_path: Path) 
     assert delivered["id"] == sid and delivered["body"] == "Your code is 123456"
 
 
-def test_the_scripted_numbers_example_runs(sandbox: SandboxAdmin) -> None:
+def test_the_scripted_numbers_example_runs(sandbox: SandboxAdmin, tmp_path: Path) -> None:
     [block] = re.findall(r"```sh\n(.*?)```", section("### Delivery: statuses, callbacks and scripted numbers"), re.S)
+    (tmp_path / ".phone-delivery").mkdir()
+    (tmp_path / ".phone-delivery" / "dev-credentials.json").write_text(json.dumps({"sandboxBase": sandbox.base}))
     try:
         result = subprocess.run(
             ["bash", "-c", "set -euo pipefail\n" + block],
+            cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "SANDBOX": sandbox.base},
+            env={k: v for k, v in os.environ.items() if k != "SANDBOX"},
         )
         assert result.returncode == 0, result.stderr
         scripts = {s["phoneNumber"]: s for s in sandbox.http.get("/_admin/scripts").json()["scripts"]}

@@ -257,6 +257,8 @@ def test_scripted_numbers(sdk: Sdk, sandbox: SandboxAdmin, receiver: CallbackRec
         status_callback=receiver.url,
     )
     assert receiver.statuses("CallStatus", call.sid, {"busy"}) == ["busy"]  # only "completed" events asked for
+    defaulted = sandbox.http.post("/_admin/scripts", json={"phoneNumber": "+16285550126", "outcome": "undelivered"})
+    assert defaulted.json()["errorCode"] == 30003  # what the message will carry, shown
     listed = sandbox.http.get("/_admin/scripts").json()["scripts"]
     assert {"phoneNumber": "+15005550004", "refuse": 21610}.items() <= next(
         s for s in listed if s["phoneNumber"] == "+15005550004"
@@ -309,6 +311,10 @@ def test_verify_verification_and_check(sdk: Sdk, sandbox: SandboxAdmin, monkeypa
     assert (wrong.status, wrong.valid) == ("pending", False)
     right = service.verification_checks.create(verification_sid=started.sid, code=code)
     assert (right.status, right.valid) == ("approved", True)
+    statuses = [
+        m["status"] for m in sandbox.http.get("/_admin/inbox", params={"to": "+16285550141"}).json()["messages"]
+    ]
+    assert statuses == ["approved", "approved"]  # both sends of the verification, in the inbox too
     with pytest.raises(TwilioRestException) as used:
         service.verification_checks.create(to="+16285550141", code=code)
     assert (used.value.status, used.value.code) == (404, 20404)

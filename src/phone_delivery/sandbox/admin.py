@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from phone_delivery.sandbox.state import Account, Fault, NumberScript, SandboxState
+from phone_delivery.sandbox.state import DEFAULT_ERROR_CODES, Account, Fault, NumberScript, SandboxState
 from phone_delivery.sandbox.twilio_http import E164
 
 SCRIPT_OUTCOMES = ("delivered", "undelivered", "failed")
@@ -247,6 +247,8 @@ def admin_routes(state: SandboxState) -> list[Route]:
             )
         except (TypeError, ValueError, OverflowError):
             return _error(400, "refuse, errorCode and delayMs must be integers")
+        if script.error_code is None and script.outcome != "delivered":
+            script.error_code = DEFAULT_ERROR_CODES.get(script.outcome)
         if script.outcome not in SCRIPT_OUTCOMES or script.call_outcome not in CALL_OUTCOMES:
             return _error(
                 400, f"outcome is one of {', '.join(SCRIPT_OUTCOMES)}; callOutcome one of {', '.join(CALL_OUTCOMES)}"

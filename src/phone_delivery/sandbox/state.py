@@ -144,6 +144,8 @@ class NumberScript:
     call_outcome: str = "completed"  # completed, busy, no-answer or failed
 
 
+# The error code of a scripted outcome that names none: Twilio's "unreachable" and "unknown error".
+DEFAULT_ERROR_CODES = {"undelivered": 30003, "failed": 30008}
 # Twilio's magic test numbers, always scripted (docs/sandbox.md).
 MAGIC_NUMBERS = (
     NumberScript("+15005550001", refuse=21211),

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from phone_delivery.delivery.signatures import twilio_signature
 from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.clock import iso_now
-from phone_delivery.sandbox.state import Account, IncomingNumber, SandboxState
+from phone_delivery.sandbox.state import DEFAULT_ERROR_CODES, Account, IncomingNumber, SandboxState
 from phone_delivery.sandbox.twilio_http import (
     E164,
     Handler,
@@ -233,7 +233,7 @@ def message_routes(state: SandboxState, callbacks: CallbackSender) -> list[Route
                 if status == "sent":
                     changes["date_sent"] = changes["date_updated"]
                 if status in ("undelivered", "failed"):
-                    changes["error_code"] = script.error_code or (30003 if status == "undelivered" else 30008)
+                    changes["error_code"] = script.error_code or DEFAULT_ERROR_CODES[status]
                 message.update(changes)
                 state.inbox.update(message["sid"], status=status, errorCode=changes.get("error_code"))
                 if posts is not None:

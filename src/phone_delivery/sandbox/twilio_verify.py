@@ -38,6 +38,12 @@ def verify_routes(state: SandboxState) -> list[Route]:
         sid = request.path_params["sid"]
         return next((v for v in account.verify_services if v.sid == sid), None)
 
+    def settle(verification: Verification, status: str) -> None:
+        """A verification's new status, on it and on each of its sends in the inbox."""
+        verification.status, verification.date_updated = status, iso_now()
+        for attempt in range(1, len(verification.send_code_attempts) + 1):
+            state.inbox.update(f"{verification.sid}-{attempt}", status=status)
+
     def pending(account: Account, service_sid: str, to: str | None, sid: str | None) -> Verification | None:
         """The live verification of ``to`` (or ``sid``); one past its ten minutes expires here."""
         for verification in reversed(list(account.verifications.values())):
@@ -46,7 +52,7 @@ def verify_routes(state: SandboxState) -> list[Route]:
             if (sid and verification.sid != sid) or (to and verification.to != to):
                 continue
             if time.time() - verification.created > VERIFICATION_TTL_SECONDS:
-                verification.status = "expired"
+                settle(verification, "expired")
                 continue
             return verification
         return None
@@ -131,7 +137,7 @@ def verify_routes(state: SandboxState) -> list[Route]:
         status = (await form(request)).get("Status")
         if status not in ("canceled", "approved"):
             return twilio_error(400, 60200, value="Status")
-        verification.status, verification.date_updated = status, iso_now()
+        settle(verification, status)
         return JSONResponse(resources.verification_resource(api_base(request, "/v2/"), account, verification))
 
     async def check(request: Request, account: Account) -> Response:
@@ -150,7 +156,7 @@ def verify_routes(state: SandboxState) -> list[Route]:
         verification.check_attempts += 1
         verification.date_updated = iso_now()
         if secrets.compare_digest(code.encode(), verification.code.encode()):
-            verification.status = "approved"
+            settle(verification, "approved")
         return JSONResponse(resources.verification_check_resource(account, verification))
 
     def route(path: str, **handlers: Handler) -> Route:
