@@ -195,7 +195,8 @@ def test_a_slow_callback_receiver_does_not_hold_the_status(sandbox: SandboxAdmin
         for connection in held:
             connection.close()
 
-    threading.Thread(target=hold, daemon=True).start()
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
     try:
         owner = account(sandbox)
         callback = f"http://127.0.0.1:{listener.getsockname()[1]}/status"
@@ -209,6 +210,7 @@ def test_a_slow_callback_receiver_does_not_hold_the_status(sandbox: SandboxAdmin
         assert status == "delivered"
     finally:
         stop.set()
+        holder.join(5)  # before closing the socket it accepts on
         listener.close()
 
 
