@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp
 
@@ -55,7 +56,7 @@ def create_app(
                 await worker
             await services.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # a FastAPI whose /docs loads Swagger UI from the package, never a CDN
         title="phone-delivery",
         version=__version__,
         description="PingOne Notifications Phone Delivery Settings API, self-hosted. "
@@ -63,6 +64,7 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        static_url="/docs/static",
     )
     app.state.metrics_registry = registry
     install_error_handlers(app)

@@ -21,36 +21,10 @@ import httpx
 import pytest
 
 from phone_delivery.sandbox.state import SandboxState
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.inbox_support import ServedSandbox, call, served, sms, unique_number, verification
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "sandbox-inbox.png"
-
-
-def require_chromium() -> Any:
-    """Playwright's sync API, or skip (fail under CI=true) saying what is missing."""
-    reason = None
-    try:
-        from playwright import sync_api
-    except ImportError:
-        reason = "Playwright is not installed (pip install -e '.[test]')"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser test but {reason}")
-        pytest.skip(reason)
-    return sync_api
 
 
 @pytest.fixture
