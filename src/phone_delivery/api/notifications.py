@@ -20,7 +20,13 @@ from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
-from phone_delivery.domain.notifications import STATUSES, SendRequest
+from phone_delivery.domain.notifications import (
+    DELIVERY_METHODS,
+    PINGONE_TWILIO,
+    STATUSES,
+    SendRequest,
+    normalise_number,
+)
 from phone_delivery.store.notifications_repo import NotificationRepository
 
 router = APIRouter(tags=["Notifications (extension)"])
@@ -148,16 +154,35 @@ async def read_all(
     status: str | None = Query(None, description="Comma-separated statuses, e.g. SENT,DELIVERED"),
     since: str | None = Query(None, description="Created at or after (ISO 8601)"),
     until: str | None = Query(None, description="Created before (ISO 8601)"),
+    to: str | None = Query(None, description="The recipient, E.164 (write + as %2B)"),
+    sender: str | None = Query(None, description="Sent through this sender (its id, or PINGONE_TWILIO)"),
+    deliveryMethod: str | None = Query(None, description="SMS or VOICE"),
     _: Principal = Depends(environment_admin),
 ) -> Response:
     statuses = [s.strip().upper() for s in status.split(",")] if status else None
     if statuses and not set(statuses) <= set(STATUSES):
         raise InvalidData.single("INVALID_PARAMETER", "status", "Unknown status.", {"allowedValues": list(STATUSES)})
+    if to is not None:
+        to = normalise_number(to)[0]  # as stored; a bad one is a 400 on target "to" (write + as %2B)
+    if sender is not None and sender != PINGONE_TWILIO and not is_uuid(sender):
+        raise InvalidData.single("INVALID_PARAMETER", "sender", "sender is a sender's id or PINGONE_TWILIO.")
+    if deliveryMethod is not None and deliveryMethod not in DELIVERY_METHODS:
+        raise InvalidData.single(
+            "INVALID_PARAMETER", "deliveryMethod", "Unknown delivery method.", {"allowedValues": list(DELIVERY_METHODS)}
+        )
     svc = services(request)
     async with svc.database.read() as conn:
         await require_environment(conn, envID)
         rows = await NotificationRepository(conn).page(
-            envID, limit + 1, decode_cursor(cursor), statuses, _timestamp(since, "since"), _timestamp(until, "until")
+            envID,
+            limit + 1,
+            decode_cursor(cursor),
+            statuses,
+            _timestamp(since, "since"),
+            _timestamp(until, "until"),
+            to=to,
+            sender=sender,
+            delivery_method=deliveryMethod,
         )
     base = base_url(request)
     page = rows[:limit]

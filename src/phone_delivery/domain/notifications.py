@@ -51,6 +51,9 @@ class _User(BaseModel):
     id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+DELIVERY_METHODS = ("SMS", "VOICE")
+
+
 class SendRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 

@@ -13,6 +13,7 @@ from phone_delivery.domain.notifications import (
     DELIVERED,
     IN_PROGRESS,
     OPEN_STATUSES,
+    PINGONE_TWILIO,
     SENDING,
     SENT,
     UNDELIVERED,
@@ -101,10 +102,22 @@ class NotificationRepository:
         statuses: list[str] | None,
         since: int | None,
         until: int | None,
+        to: str | None = None,
+        sender: str | None = None,
+        delivery_method: str | None = None,
     ) -> list[Row]:
+        """Newest first, after the ``after`` key; ``sender`` is a sender id or ``PINGONE_TWILIO``."""
         query = select(notifications).where(notifications.c.environment_id == environment_id)
         if statuses:
             query = query.where(notifications.c.status.in_(statuses))
+        if to is not None:
+            query = query.where(notifications.c.to_number == to)
+        if sender == PINGONE_TWILIO:
+            query = query.where(notifications.c.provider == PINGONE_TWILIO)
+        elif sender is not None:
+            query = query.where(notifications.c.sender_id == sender)
+        if delivery_method is not None:
+            query = query.where(notifications.c.delivery_method == delivery_method)
         if since is not None:
             query = query.where(notifications.c.created_at >= since)
         if until is not None:
