@@ -19,6 +19,7 @@ from phone_delivery.api import (
     callbacks,
     environments,
     health,
+    landing,
     notification_settings,
     notifications,
     openapi_document,
@@ -84,6 +85,8 @@ def create_app(
         app.include_router(module.router)
     # Every API route, for the Allow header of a 405 (api/errors.py).
     app.state.api_routes = [route for module in modules for route in module.router.routes]
+    app.include_router(landing.router)
+    app.state.sandbox_inbox_path = f"{SANDBOX_MOUNT}/inbox" if sandbox is not None else None
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
     # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.
