@@ -67,3 +67,14 @@ def test_another_tenants_sender_finds_nothing(admin_api: Api, env: str, sandbox:
     wait_final(admin_api, other, send(admin_api, other, to=unique_number()).json()["id"])
     assert listed(admin_api, env, sender=sender["id"]) == []
     assert len(listed(admin_api, other, sender=sender["id"])) == 1
+
+
+def test_attempts_name_their_sender_while_it_exists(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
+    sender, _ = messaging_sender(admin_api, env, sandbox)
+    chain(admin_api, env, sender["id"])
+    done = wait_final(admin_api, env, send(admin_api, env, to=unique_number()).json()["id"])
+    assert done["attempts"][0]["sender"] == {"id": sender["id"], "name": sender["name"]}
+    chain(admin_api, env)  # back to PINGONE_TWILIO, so that the sender may go
+    assert admin_api.delete(admin_api.senders_path(env, sender["id"])).status_code == 204
+    after = admin_api.get(f"/v1/environments/{env}/notifications/{done['id']}").json()
+    assert after["attempts"][0]["sender"] == {"id": sender["id"]}  # the id stays; the name went with it

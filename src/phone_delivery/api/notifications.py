@@ -76,7 +76,7 @@ def notification_json(base: str, row: dict[str, Any], attempts: list[dict[str, A
         body["attempts"] = [
             {
                 "id": a["id"],
-                "sender": {"id": a["sender_id"]},
+                "sender": {"id": a["sender_id"], **({"name": a["sender_name"]} if a.get("sender_name") else {})},
                 **({"provider": a["provider"]} if a["provider"] else {}),
                 "outcome": a["outcome"],
                 **({"providerMessageId": a["provider_message_id"]} if a["provider_message_id"] else {}),

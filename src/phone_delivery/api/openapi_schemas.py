@@ -270,7 +270,7 @@ NOTIFICATION_SETTINGS = _obj(
 _ATTEMPT = _obj(
     ["id", "sender", "outcome", "startedAt"],
     id=_ID,
-    sender=_obj(["id"], id=_STRING),
+    sender=_obj(["id"], id=_STRING, name=_STRING),
     provider=_STRING,
     outcome={"type": "string", "enum": list(ATTEMPT_OUTCOMES)},
     providerMessageId=_STRING,

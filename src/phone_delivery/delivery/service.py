@@ -138,7 +138,9 @@ class NotificationService:
             row = await repo.get(env, notification_id)
             if row is None:
                 raise NotFound("The notification was not found.")
-            return row, await repo.attempts(notification_id)
+            attempts = await repo.attempts(notification_id)
+            names = await repo.sender_names(env, {a["sender_id"] for a in attempts if a["sender_id"]})
+            return row, [{**a, "sender_name": names.get(a["sender_id"])} for a in attempts]
 
     async def test_send(self, env: str, sender_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Send through one sender now, bypassing chain and outbox; answer with the provider's result."""

@@ -21,7 +21,7 @@ from phone_delivery.domain.notifications import (
 )
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn
-from phone_delivery.store.tables import attempts, early_callbacks, notifications
+from phone_delivery.store.tables import attempts, early_callbacks, notifications, senders
 
 Row = dict[str, Any]
 # Signed callbacks kept per notification while they cannot be attributed (one per try is the most
@@ -137,6 +137,15 @@ class NotificationRepository:
             .order_by(attempts.c.started_at, attempts.c.id)
         )
         return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def sender_names(self, environment_id: str, sender_ids: set[str]) -> dict[str, str]:
+        """The names of those of ``sender_ids`` that are still senders of the environment."""
+        if not sender_ids:
+            return {}
+        query = select(senders.c.id, senders.c.name).where(
+            senders.c.environment_id == environment_id, senders.c.id.in_(sorted(sender_ids))
+        )
+        return {r.id: r.name for r in await self.conn.execute(query) if r.name}
 
     async def attempt_count(self, notification_id: str) -> int:
         query = select(func.count()).select_from(attempts).where(attempts.c.notification_id == notification_id)
