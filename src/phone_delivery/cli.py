@@ -152,7 +152,7 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> Non
 
     settings = _settings(data_dir=data_dir, host=host, port=port)
     with _configuration_errors(settings):
-        has_admin = asyncio.run(_preflight(settings))
+        has_admin, key_ids = asyncio.run(_preflight(settings))
     if not has_admin:
         _echo(
             "error: the database has no administrator yet. Run 'phone-delivery bootstrap' first; it "
@@ -160,6 +160,7 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> Non
         )
         raise typer.Exit(1)
     _check_port(settings.host, settings.port)
+    _echo(_startup_summary(settings, key_ids))
     if not settings.public_base_url:
         _echo(
             "warning: PHONE_DELIVERY_PUBLIC_BASE_URL is not set: links and token issuers follow each request's "
@@ -269,6 +270,13 @@ def bootstrap(data_dir: DataDir = None) -> None:
         raise typer.Exit(1)
     typer.echo(json.dumps(result, indent=2))
     _echo("Store the clientSecret now: it is kept only as a hash and will not be shown again.")
+    _echo(
+        "Next steps:\n"
+        "  1. start the service:   phone-delivery serve   (set PHONE_DELIVERY_PUBLIC_BASE_URL to its address)\n"
+        "  2. get a token:         curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
+        f"BASE_URL{result['tokenPath']}\n"
+        "  3. create an environment and its senders: see README.md (Walkthrough) and docs/providers.md"
+    )
 
 
 @app.command()
@@ -374,9 +382,9 @@ def sandbox(
     )
 
 
-async def _preflight(settings: Settings) -> bool:
+async def _preflight(settings: Settings) -> tuple[bool, list[str]]:
     """What starting needs, checked before any server starts: the keys load, the database opens and
-    migrates, the token signing key decrypts. True when an Organization Admin exists."""
+    migrates, the token signing key decrypts. (Whether an Organization Admin exists, the key ids.)"""
     from phone_delivery.runtime import open_cipher
     from phone_delivery.security.tokens import TokenService
     from phone_delivery.store.database import Database
@@ -390,9 +398,43 @@ async def _preflight(settings: Settings) -> bool:
         await upgrade_to_head(database)
         await TokenService.load(database, cipher, settings.token_audience, settings.token_lifetime_seconds)
         async with database.read() as conn:
-            return await ApplicationRepository(conn).organization_admin_exists()
+            return await ApplicationRepository(conn).organization_admin_exists(), cipher.key_ids
     finally:
         await database.dispose()
+
+
+def _startup_summary(settings: Settings, key_ids: list[str]) -> str:
+    """What ``serve`` runs with, in a few lines: an operator sees at once a setting that is off."""
+    from urllib.parse import urlsplit
+
+    from phone_delivery import __version__
+
+    hosts = [
+        urlsplit(url).netloc
+        for url in (
+            settings.twilio_api_base_url,
+            settings.twilio_messaging_base_url,
+            settings.twilio_verify_base_url,
+            settings.syniverse_base_url,
+        )
+    ]
+    keys = ", ".join(f"{kid} (encrypts)" if i == 0 else kid for i, kid in enumerate(key_ids))
+    key_source = "PHONE_DELIVERY_SECRET_KEYS" if settings.secret_keys else str(settings.key_file)
+    platform = (
+        "configured"
+        if settings.platform_twilio_account_sid and settings.platform_twilio_auth_token
+        else "not configured: sends that fall back to it fail (PHONE_DELIVERY_PLATFORM_TWILIO_*)"
+    )
+    lines = [
+        f"phone-delivery {__version__} on http://{settings.host}:{settings.port}",
+        f"  database        {_safe_url(settings.resolved_database_url)}",
+        f"  keys            {keys} (from {key_source})",
+        f"  provider hosts  {', '.join(hosts)}",
+        f"  public URL      {settings.public_base_url or 'not set (see the warning below)'}",
+        f"  PINGONE_TWILIO  {platform}",
+        f"  worker          {'in this process' if settings.worker_enabled else 'not here (run phone-delivery worker)'}",
+    ]
+    return "\n".join(lines)
 
 
 async def _bootstrap(settings: Settings) -> dict[str, str] | None:

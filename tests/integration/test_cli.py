@@ -46,6 +46,8 @@ def test_bootstrap_once_and_serve_refuses_empty_database(tmp_path: Path) -> None
     assert first.returncode == 0, first.stderr
     creds = json.loads(first.stdout)
     assert {"environmentId", "clientId", "clientSecret"} <= set(creds)
+    assert "Next steps" in first.stderr and creds["tokenPath"] in first.stderr  # what to do with them
+    assert creds["clientSecret"] not in first.stderr
     second = run_cli("bootstrap", "--data-dir", str(tmp_path))
     assert second.returncode == 1
     assert "already exists" in second.stderr
@@ -216,3 +218,34 @@ def test_dev_with_its_port_taken_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert not (tmp_path / "data").exists()  # no credentials for a server that never started
+
+
+def test_serve_prints_what_it_runs_with(tmp_path: Path) -> None:
+    """The start-up summary: database (password hidden), key ids, provider hosts, public URL, whether
+    PINGONE_TWILIO is configured; and never a secret."""
+    assert run_cli("bootstrap", "--data-dir", str(tmp_path)).returncode == 0
+    port = free_port()
+    env = {
+        "PHONE_DELIVERY_PLATFORM_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "PHONE_DELIVERY_PLATFORM_TWILIO_AUTH_TOKEN": "platform-token-never-printed",
+        "PHONE_DELIVERY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phone_delivery", "serve", "--data-dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    summary = stderr.split("\n")
+    assert any(line.startswith("  database        sqlite+aiosqlite:///") for line in summary), stderr
+    assert any("(encrypts)" in line and "secret-keys.json" in line for line in summary), stderr
+    assert any("api.twilio.com" in line and "verify.twilio.com" in line for line in summary), stderr
+    assert f"  public URL      http://127.0.0.1:{port}" in summary
+    assert "  PINGONE_TWILIO  configured" in summary
+    assert "platform-token-never-printed" not in stderr

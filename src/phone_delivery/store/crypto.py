@@ -134,6 +134,12 @@ class SecretCipher:
         self._checked_at = time.monotonic()
         self._use(keyring)
 
+    @property
+    def key_ids(self) -> list[str]:
+        """The ids of the keys held, the primary (encrypting) one first."""
+        primary = self._keyring.primary
+        return [primary, *(kid for kid in self._keyring.keys if kid != primary)]
+
     def _use(self, keyring: Keyring) -> None:
         self._keyring = keyring
         self._aead = {kid: AESGCM(key) for kid, key in keyring.keys.items()}
