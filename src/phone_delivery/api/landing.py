@@ -35,7 +35,7 @@ async def landing(request: Request) -> HTMLResponse:
         ("/health/ready", "Readiness"),
         ("/metrics", "Metrics (Prometheus)"),
     ]
-    inbox = getattr(request.app.state, "sandbox_inbox_path", None)  # dev mode
+    inbox = request.app.state.sandbox_inbox_path  # None but in dev mode
     if inbox:
         links.append((inbox, "Sandbox inbox (dev mode): every SMS, call and code sent"))
     items = "\n".join(

@@ -108,7 +108,7 @@ def admin_routes(state: SandboxState) -> list[Route]:
         try:
             seed_account(state, account, body)
         except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
-            state.accounts.pop(account.sid, None)
+            state.remove_account(account.sid)
             return _error(
                 400,
                 "numbers need phoneNumber (E.164); messagingServices and verifyServices are names or objects with "

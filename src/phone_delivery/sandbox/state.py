@@ -191,6 +191,10 @@ class SandboxState:
             self.accounts[account.sid] = account
             return account
 
+    def remove_account(self, sid: str) -> None:
+        with self._lock:
+            self.accounts.pop(sid, None)
+
     def add_messaging_service(
         self, account_sid: str, friendly_name: str, sid: str | None = None, phone_numbers: list[str] | None = None
     ) -> MessagingService:

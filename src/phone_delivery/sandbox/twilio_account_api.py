@@ -3,6 +3,8 @@ and short codes (the 2010 API), its Messaging Services and their sender pools (M
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -10,7 +12,6 @@ from starlette.routing import Route
 from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.state import Account, MessagingService, SandboxState
 from phone_delivery.sandbox.twilio_http import (
-    Handler,
     api_base,
     not_found,
     twilio_route,
@@ -53,8 +54,7 @@ def account_routes(state: SandboxState) -> list[Route]:
             return not_found(request.url.path)
         return JSONResponse(resources.short_code_resource(account, code))
 
-    def route(path: str, **handlers: Handler) -> Route:
-        return twilio_route(state, path, handlers, account_path=True)
+    route = functools.partial(twilio_route, state, account_path=True)
 
     return [
         route(".json", GET=fetch_account),
@@ -96,8 +96,7 @@ def messaging_service_routes(state: SandboxState) -> list[Route]:
             return not_found(f"/Services/{request.path_params['sid']}/PhoneNumbers/{request.path_params['pn']}")
         return JSONResponse(resources.service_phone_number_resource(api_base(request, "/v1/"), service, number))
 
-    def route(path: str, **handlers: Handler) -> Route:
-        return twilio_route(state, path, handlers)
+    route = functools.partial(twilio_route, state)
 
     return [
         route("/v1/Services", GET=list_services),

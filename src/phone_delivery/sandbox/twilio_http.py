@@ -142,7 +142,7 @@ def owned(handler: Handler) -> Handler:
     return checked
 
 
-def twilio_route(state: SandboxState, path: str, handlers: dict[str, Handler], account_path: bool = False) -> Route:
+def twilio_route(state: SandboxState, path: str, *, account_path: bool = False, **handlers: Handler) -> Route:
     """A route answering every method (see ``twilio_endpoint``); with ``account_path`` the handlers
     answer only for the account named in the path (``ACCOUNT_PREFIX``)."""
     if account_path:

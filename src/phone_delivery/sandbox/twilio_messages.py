@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import zlib
 from collections.abc import Callable, Coroutine
@@ -30,7 +31,6 @@ from phone_delivery.sandbox.clock import iso_now
 from phone_delivery.sandbox.state import DEFAULT_ERROR_CODES, Account, IncomingNumber, SandboxState
 from phone_delivery.sandbox.twilio_http import (
     E164,
-    Handler,
     form,
     form_pairs,
     not_found,
@@ -393,8 +393,7 @@ def message_routes(state: SandboxState, callbacks: CallbackSender) -> list[Route
         call = account.calls.get(request.path_params["sid"])
         return JSONResponse(dict(call)) if call else not_found(request.url.path)
 
-    def route(path: str, **handlers: Handler) -> Route:
-        return twilio_route(state, path, handlers, account_path=True)
+    route = functools.partial(twilio_route, state, account_path=True)
 
     return [
         route("/Messages.json", GET=list_messages, POST=create_message),

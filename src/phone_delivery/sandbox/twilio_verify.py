@@ -4,6 +4,7 @@ code, and expires ten minutes after it was created; its code goes to the inbox."
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import time
@@ -16,7 +17,6 @@ from phone_delivery.sandbox import twilio_resources as resources
 from phone_delivery.sandbox.clock import iso_now
 from phone_delivery.sandbox.state import Account, SandboxState, Verification, VerifyService, new_sid
 from phone_delivery.sandbox.twilio_http import (
-    Handler,
     api_base,
     form,
     not_found,
@@ -159,8 +159,7 @@ def verify_routes(state: SandboxState) -> list[Route]:
             settle(verification, "approved")
         return JSONResponse(resources.verification_check_resource(account, verification))
 
-    def route(path: str, **handlers: Handler) -> Route:
-        return twilio_route(state, path, handlers)
+    route = functools.partial(twilio_route, state)
 
     return [
         route("/v2/Services/{sid}", GET=fetch_service),
