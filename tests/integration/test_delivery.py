@@ -409,17 +409,6 @@ def test_list_notifications_with_cursor_and_status_filter(admin_api: Api, env: s
     )
 
 
-def test_unconfigured_pingone_twilio_fails_clearly(sandbox: SandboxAdmin, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.support import bootstrap, private_service, sqlite_settings
-
-    settings = sqlite_settings(tmp_path, sandbox)
-    with private_service(settings, bootstrap(settings)) as api:
-        env = api.new_environment()
-        done = wait_final(api, env, send(api, env).json()["id"])
-    assert done["status"] == "FAILED"
-    assert "PINGONE_TWILIO is not configured" in done["error"]["message"]
-
-
 def test_metrics_and_inbox_page(stack: Stack, admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
     wait_final(admin_api, env, send(admin_api, env).json()["id"])
     metrics = httpx.get(f"{stack.url}/metrics").text

@@ -9,6 +9,7 @@ import httpx
 from phone_delivery.domain.errors import ProviderRejected
 from phone_delivery.domain.notifications import PINGONE_TWILIO
 from phone_delivery.domain.ports import ProviderFactory, SenderProvider
+from phone_delivery.domain.sender_kinds import SENDER_KINDS
 from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.providers.twilio_accounts import PlatformTwilioProvider
 from phone_delivery.providers.twilio_rest import TwilioBases
@@ -49,6 +50,7 @@ class SenderResolver:
         self._settings = settings
         self._ttl = ttl
         self._cache: ExpiringCache[tuple[str, str], ResolvedSender] = ExpiringCache()
+        self._methods: ExpiringCache[tuple[str, str], tuple[frozenset[str], str]] = ExpiringCache()
         # Bumped by forget(): a resolve that read the sender before a change never keeps what it read.
         self._generation = 0
         self._platform: ResolvedSender | None = None
@@ -101,7 +103,44 @@ class SenderResolver:
             self._cache.put(key, resolved, self._ttl)
         return resolved
 
+    async def delivery_methods(self, environment_id: str, entry: str) -> tuple[frozenset[str], str]:
+        """What a chain entry can deliver (SMS, VOICE), and in words what it is or why it can deliver
+        nothing. Read from the non-secret configuration (nothing is decrypted) and kept like resolved
+        senders."""
+        if entry == PINGONE_TWILIO:
+            return self._platform_methods()
+        key = (environment_id, entry)
+        hit = self._methods.get(key)
+        if hit is not None:
+            return hit
+        generation = self._generation
+        async with self._database.read() as conn:
+            row = await SenderRepository(conn, self._cipher).get_public(environment_id, entry)
+        if row is None:
+            found: tuple[frozenset[str], str] = (frozenset(), "the sender was deleted")
+        else:
+            methods = SENDER_KINDS[row["provider"]].delivery_methods(dict(row["config"]))
+            found = (methods, _capability_words(row["provider"], methods))
+        if generation == self._generation:
+            self._methods.put(key, found, self._ttl)
+        return found
+
+    def _platform_methods(self) -> tuple[frozenset[str], str]:
+        try:
+            self._platform_sender()
+        except ProviderRejected as exc:
+            return frozenset(), exc.message.rstrip(".")
+        methods = frozenset({"SMS", "VOICE"} if self._settings.platform_twilio_from_number else {"SMS"})
+        return methods, _capability_words(PINGONE_TWILIO, methods)
+
     def forget(self, environment_id: str, sender_id: str) -> None:
         """The sender changed or is gone: the next resolve reads it again."""
         self._generation += 1
         self._cache.pop((environment_id, sender_id))
+        self._methods.pop((environment_id, sender_id))
+
+
+def _capability_words(provider: str, methods: frozenset[str]) -> str:
+    if not methods:
+        return f"{provider} with no number, Messaging Service or channel selected"
+    return f"{provider}, which delivers {' and '.join(sorted(methods))} only"

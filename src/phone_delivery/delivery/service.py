@@ -70,6 +70,14 @@ class NotificationService:
             raise NotFound("The environment was not found.")
         chain = configured or [PINGONE_TWILIO]
         now = now_ms()
+        try:
+            await self._check_chain_delivers(env, chain, request.delivery_method)
+        except InvalidData:
+            # A replay of a request accepted before the chain changed still gets its notification.
+            replayed = await self._replay(env, key, request.fingerprint, now) if key is not None else None
+            if replayed is None:
+                raise
+            return replayed, False
         notification_id = str(uuid.uuid4())
         values = {
             "id": notification_id,
@@ -131,6 +139,27 @@ class NotificationService:
         if created:
             self._wake()
         return row, created
+
+    async def _replay(self, env: str, key: str, fingerprint: str, now: int) -> dict[str, Any] | None:
+        async with self._database.read() as conn:
+            existing = await NotificationRepository(conn).by_idempotency_key(env, key)
+        if existing is None or existing["created_at"] <= now - IDEMPOTENCY_WINDOW_MS:
+            return None
+        return existing if existing["request_hash"] == fingerprint else None
+
+    async def _check_chain_delivers(self, env: str, chain: list[str], method: str) -> None:
+        """Refuse now what no sender of the chain could ever deliver (VOICE through SMS-only senders)."""
+        reasons = []
+        for entry in chain:
+            methods, what = await self._resolver.delivery_methods(env, entry)
+            if method in methods:
+                return
+            reasons.append(f"{entry} ({what})")
+        raise InvalidData.single(
+            "INVALID_VALUE",
+            "deliveryMethod",
+            f"No sender in the fallback chain can deliver {method}: {'; '.join(reasons)}.",
+        )
 
     async def get(self, env: str, notification_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async with self._database.read() as conn:

@@ -61,6 +61,21 @@ class SenderKind(Protocol):
         """(target, url) pairs that must pass the outbound address guard."""
         ...
 
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        """What a stored sender can deliver at all (SMS, VOICE), whatever the destination's country:
+        a send whose whole chain can deliver neither is refused when it is accepted."""
+        ...
+
+
+def selected_capabilities(items: list[dict[str, Any]] | None) -> frozenset[str]:
+    """The capabilities of the selected numbers or channels that are still available."""
+    return frozenset(
+        capability
+        for item in items or []
+        if item.get("selected") and item.get("available", True)
+        for capability in item.get("capabilities") or []
+    )
+
 
 def same_secret(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())

@@ -264,3 +264,7 @@ class CustomProviderKind:
         if auth_url:
             pairs.append(("authentication.authUrl", str(auth_url)))
         return pairs
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        """The methods it has a request template for (its numbers are only the from-number)."""
+        return frozenset(str(r.get("deliveryMethod")) for r in config.get("requests") or [])

@@ -17,6 +17,7 @@ from phone_delivery.domain.sender_kinds.base import (
     immutable_detail,
     raise_if,
     same_secret,
+    selected_capabilities,
 )
 from phone_delivery.domain.sender_kinds.numbers import NumberItem, country_rules, merge_account_numbers
 from phone_delivery.domain.validation import parse
@@ -78,6 +79,10 @@ class SyniverseKind:
 
     def urls(self, draft: SenderDraft) -> list[tuple[str, str]]:
         return []
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        """SMS only, through a selected sender id."""
+        return selected_capabilities(config.get("numbers")) & {"SMS"}
 
 
 class _Channel(BaseModel):
@@ -192,3 +197,6 @@ class SyniverseChannelsKind:
 
     def urls(self, draft: SenderDraft) -> list[tuple[str, str]]:
         return []
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        return selected_capabilities(config.get("channels"))

@@ -89,3 +89,8 @@ class TwilioMessagingServiceKind:
 
     def urls(self, draft: SenderDraft) -> list[tuple[str, str]]:
         return []
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        """SMS only, and only once a Messaging Service is selected."""
+        selected = any(s.get("selected") for s in config.get("messagingServices") or [])
+        return frozenset({"SMS"}) if selected else frozenset()

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict
 from phone_delivery.domain.errors import InvalidData
 from phone_delivery.domain.models import Sender
 from phone_delivery.domain.ports import AccountInventory
-from phone_delivery.domain.sender_kinds.base import Name, Secret, SenderDraft, parse_checked, raise_if
+from phone_delivery.domain.sender_kinds.base import (
+    Name,
+    Secret,
+    SenderDraft,
+    parse_checked,
+    raise_if,
+    selected_capabilities,
+)
 from phone_delivery.domain.sender_kinds.numbers import NumberItem, country_rules, merge_account_numbers
 from phone_delivery.domain.sender_kinds.twilio_common import account_sid_details, check_credentials_unchanged
 
@@ -59,3 +66,6 @@ class TwilioNumbersKind:
 
     def urls(self, draft: SenderDraft) -> list[tuple[str, str]]:
         return []
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        return selected_capabilities(config.get("numbers"))

@@ -66,3 +66,7 @@ class TwilioVerifyKind:
 
     def urls(self, draft: SenderDraft) -> list[tuple[str, str]]:
         return []
+
+    def delivery_methods(self, config: dict[str, Any]) -> frozenset[str]:
+        """Verify sends by SMS or by call, whichever is asked."""
+        return frozenset({"SMS", "VOICE"})
