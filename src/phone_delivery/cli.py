@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import uvicorn
 
+from phone_delivery.client.commands import register as register_client_commands
 from phone_delivery.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ keys_app = typer.Typer(
     help="Manage the keys that encrypt secrets at rest.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 app.add_typer(keys_app, name="keys")
+register_client_commands(app)  # login, send, environments, senders, chain, ... (docs/cli.md)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder for the SQLite file and key file.")]
 Port = Annotated[int | None, typer.Option("--port", help="Port to listen on.")]

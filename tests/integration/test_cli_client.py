@@ -1,0 +1,508 @@
+"""The client commands (docs/cli.md) as real processes against one real dev-mode server.
+
+Every command's effect is read back through the API (or the sandbox inbox), not from its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.test_cli import free_port, wait_ready
+
+HELP = [
+    ["login"],
+    ["send"],
+    ["environments"],
+    ["environments", "list"],
+    ["environments", "create"],
+    ["environments", "delete"],
+    ["senders"],
+    *[["senders", c] for c in ("list", "show", "create", "apply", "delete", "test", "select")],
+    ["chain"],
+    ["chain", "show"],
+    ["chain", "set"],
+    ["notifications"],
+    *[["notifications", c] for c in ("list", "show", "tail")],
+    ["activities"],
+    ["activities", "list"],
+    ["apps"],
+    *[["apps", c] for c in ("list", "create", "rotate-secret")],
+]
+
+
+@dataclass
+class Dev:
+    """The dev server, its folder (commands run there, so its credentials work out of the box)."""
+
+    folder: Path
+    creds: dict[str, Any]
+    profiles: Path
+
+    @property
+    def env_id(self) -> str:
+        return str(self.creds["environmentId"])
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+        return subprocess.run(
+            [sys.executable, "-m", "phone_delivery", *args],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            cwd=self.folder,
+            input=stdin if stdin is not None else "",
+            env={**clean, "COLUMNS": "250", "PHONE_DELIVERY_PROFILES_FILE": str(self.profiles), **(env or {})},
+        )
+
+    def ok(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args, env=env)
+        assert result.returncode == 0, f"{args}: {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+        return result
+
+    def json(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return json.loads(self.ok(*args, "--output", "json", env=env).stdout)
+
+    def api(self) -> httpx.Client:
+        token = httpx.post(
+            self.creds["tokenUrl"],
+            data={"grant_type": "client_credentials"},
+            auth=(self.creds["clientId"], self.creds["clientSecret"]),
+        ).json()["access_token"]
+        return httpx.Client(base_url=self.creds["apiBase"], headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def senders_path(self, env_id: str | None = None) -> str:
+        return f"/v1/environments/{env_id or self.env_id}/notificationsSettings/phoneDeliverySettings"
+
+    def activities(self, action: str) -> list[dict[str, Any]]:
+        with self.api() as api:
+            body = api.get(f"/v1/environments/{self.env_id}/activities", params={"actionType": action}).json()
+        return list(body["_embedded"]["activities"])
+
+    def inbox(self, to: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.creds['sandboxBase']}/_admin/inbox", params={"to": to}, timeout=10)
+        return list(answer.json()["messages"])
+
+    def twilio_env(self) -> dict[str, str]:
+        return {
+            "TWILIO_SID": self.creds["twilio"]["accountSid"],
+            "TWILIO_AUTH_TOKEN": self.creds["twilio"]["authToken"],
+        }
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    folder = tmp_path_factory.mktemp("cli-client")
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phone_delivery", "dev", "--port", str(port)],
+        cwd=folder,
+        env=clean,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+        creds = json.loads((folder / ".phone-delivery" / "dev-credentials.json").read_text())
+        yield Dev(folder, creds, folder / "config" / "profiles.json")
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def write(dev: Dev, name: str, text: str) -> Path:
+    path = dev.folder / name
+    path.write_text(text)
+    return path
+
+
+def service_names(dev: Dev) -> list[str]:
+    return [s["friendlyName"] for s in dev.creds["twilio"]["messagingServices"]]
+
+
+@pytest.mark.parametrize("command", HELP, ids=lambda c: " ".join(c))
+def test_every_client_command_has_help(dev: Dev, command: list[str]) -> None:
+    result = dev.ok(*command, "--help")
+    assert "Usage" in result.stdout
+
+
+def test_dev_credentials_work_out_of_the_box(dev: Dev) -> None:
+    envs = dev.json("environments", "list")
+    assert {"Administrators", "Development"} <= {e["name"] for e in envs}
+    table = dev.ok("environments", "list").stdout
+    assert "Development" in table and dev.env_id in table
+
+
+def test_apply_creates_selects_and_then_changes_nothing(dev: Dev) -> None:
+    first, second = service_names(dev)[:2]
+    spec = (
+        "name: Applied MS\nprovider: CUSTOM_TWILIO_MESSAGING_SERVICE\nsid: ${TWILIO_SID}\n"
+        "authToken: ${TWILIO_AUTH_TOKEN}\nmessagingServices:\n  - name: %s\n    selected: true\n"
+    )
+    path = write(dev, "applied.yaml", spec % first)
+    created = dev.json("senders", "apply", "-f", str(path), env=dev.twilio_env())
+    assert [(r["name"], r["action"]) for r in created] == [("Applied MS", "created")]
+    with dev.api() as api:
+        sender = api.get(f"{dev.senders_path()}/{created[0]['id']}").json()
+    assert [s["name"] for s in sender["messagingServices"] if s["selected"]] == [first]
+    assert "authToken" not in sender
+
+    updates = len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED"))
+    again = dev.json("senders", "apply", "-f", str(path), env=dev.twilio_env())
+    assert again == [{"name": "Applied MS", "action": "unchanged", "changed": [], "id": created[0]["id"]}]
+    assert len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED")) == updates  # no PUT
+
+    path.write_text(spec % second)
+    planned = dev.json("senders", "apply", "-f", str(path), "--dry-run", env=dev.twilio_env())
+    assert planned[0]["action"] == "update" and planned[0]["changed"] == ["messagingServices"]
+    assert len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED")) == updates  # a dry run changes nothing
+    table = dev.ok("senders", "apply", "-f", str(path), env=dev.twilio_env()).stdout
+    assert "updated" in table and "messagingServices" in table
+    assert len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED")) == updates + 1
+    with dev.api() as api:
+        sender = api.get(f"{dev.senders_path()}/{created[0]['id']}").json()
+    assert [s["name"] for s in sender["messagingServices"] if s["selected"]] == [second]
+    assert dev.creds["twilio"]["authToken"] not in table
+
+
+def test_custom_provider_secrets_only_with_force(dev: Dev) -> None:
+    """A JSON file; request templates keep their ${to}/${message}; a changed secret alone needs --force."""
+    body = {
+        "name": "Gateway",
+        "provider": "CUSTOM_PROVIDER",
+        "authentication": {"method": "BASIC", "username": "gw-user", "password": "${GW_PASSWORD}"},
+        "requests": [
+            {"deliveryMethod": "SMS", "method": "GET", "url": dev.creds["gatewayUrl"] + "?to=${to}&text=${message}"}
+        ],
+    }
+    path = write(dev, "gateway.json", json.dumps(body))
+    created = dev.json("senders", "apply", "-f", str(path), env={"GW_PASSWORD": "first"})
+    with dev.api() as api:
+        stored = api.get(f"{dev.senders_path()}/{created[0]['id']}").json()
+    assert stored["requests"][0]["url"].endswith("?to=${to}&text=${message}")
+    assert stored["authentication"] == {"method": "BASIC", "username": "gw-user"}
+
+    updates = len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED"))
+    unchanged = dev.json("senders", "apply", "-f", str(path), env={"GW_PASSWORD": "second"})
+    assert unchanged[0]["action"] == "unchanged"
+    forced = dev.json("senders", "apply", "-f", str(path), "--force", env={"GW_PASSWORD": "second"})
+    assert forced[0]["action"] == "updated" and forced[0]["changed"] == ["authentication.password (--force)"]
+    assert len(dev.activities("PHONE_DELIVERY_SETTINGS.UPDATED")) == updates + 1
+    dev.ok("senders", "delete", "Gateway")
+
+
+def test_apply_refuses_bad_files_before_sending_anything(dev: Dev) -> None:
+    before = dev.json("senders", "list")
+    missing = write(
+        dev, "missing.yaml", "name: M\nprovider: CUSTOM_TWILIO_VERIFY\nsid: AC1\nauthToken: ${NOT_SET_HERE}\n"
+    )
+    result = dev.run("senders", "apply", "-f", str(missing))
+    assert result.returncode == 2
+    assert "NOT_SET_HERE" in result.stderr and "not set" in result.stderr
+
+    typo = write(
+        dev,
+        "typo.yaml",
+        "name: T\nprovider: CUSTOM_TWILIO_MESSAGING_SERVICE\nsid: AC1\nauthToken: x\nmessagingService: []\n",
+    )
+    result = dev.run("senders", "apply", "-f", str(typo))
+    assert result.returncode == 2
+    assert "unknown field 'messagingService' (did you mean messagingServices?)" in result.stderr
+
+    for text in (
+        "name: [unclosed",
+        "- 1\n- 2\n",
+        "name: N\nprovider: CUSTOM_NOPE\n",
+        "provider: CUSTOM_TWILIO_VERIFY\n",
+    ):
+        result = dev.run("senders", "apply", "-f", str(write(dev, "bad.yaml", text)))
+        assert result.returncode == 2, text
+        assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert dev.run("senders", "apply", "-f", str(dev.folder / "no-such.yaml")).returncode == 2
+    assert dev.json("senders", "list") == before
+
+    # The server's own refusal: PingOne's code, message and each detail's target.
+    refused = write(
+        dev, "refused.yaml", "name: R\nprovider: CUSTOM_TWILIO_MESSAGING_SERVICE\nsid: MG123\nauthToken: x\n"
+    )
+    result = dev.run("senders", "create", "-f", str(refused))
+    assert result.returncode == 1
+    assert "INVALID_DATA (HTTP 400)" in result.stderr and "  - sid: sid must be" in result.stderr
+    as_json = json.loads(dev.run("senders", "create", "-f", str(refused), "-o", "json").stderr)
+    assert as_json["error"]["code"] == "INVALID_DATA" and as_json["error"]["details"][0]["target"] == "sid"
+
+
+def test_names_are_looked_up_in_the_one_environment(dev: Dev) -> None:
+    """A sender named with another environment's sender id is still found by its name; environments
+    are created and deleted by name."""
+    other = dev.json("environments", "create", "Other tenant")
+    spec = (
+        "name: %s\nprovider: CUSTOM_TWILIO_VERIFY\nsid: ${TWILIO_SID}\nauthToken: ${TWILIO_AUTH_TOKEN}\n"
+        "verifyServiceId: %s\n"
+    )
+    verify = dev.creds["twilio"]["verifyServiceId"]
+    theirs = dev.json(
+        "senders",
+        "create",
+        "-f",
+        str(write(dev, "o.yaml", spec % ("Theirs", verify))),
+        "--env",
+        "Other tenant",
+        env=dev.twilio_env(),
+    )
+    ours = dev.json(
+        "senders", "create", "-f", str(write(dev, "d.yaml", spec % (theirs["id"], verify))), env=dev.twilio_env()
+    )
+    shown = dev.json("senders", "show", theirs["id"])
+    assert shown["id"] == ours["id"] and shown["environment"]["id"] == dev.env_id
+    assert dev.json("senders", "show", theirs["id"], "--env", other["id"])["name"] == "Theirs"
+    not_here = dev.run("senders", "show", "Theirs")
+    assert not_here.returncode == 1 and "no sender in environment 'Development'" in not_here.stderr
+
+    dev.ok("senders", "delete", theirs["id"])  # ours, by its name
+    with dev.api() as api:
+        assert api.get(f"{dev.senders_path()}/{ours['id']}").status_code == 404
+        assert api.get(f"{dev.senders_path(other['id'])}/{theirs['id']}").status_code == 200
+    refused = dev.run("environments", "delete", "Other tenant")  # not a terminal, no --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    dev.ok("environments", "delete", "Other tenant", "--yes")
+    with dev.api() as api:
+        assert api.get(f"/v1/environments/{other['id']}").status_code == 404
+
+
+def test_select_chain_send_wait_and_inbox(dev: Dev) -> None:
+    names = service_names(dev)
+    body = {
+        "name": "Selectable",
+        "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+        "sid": "${TWILIO_SID}",
+        "authToken": "${TWILIO_AUTH_TOKEN}",
+    }
+    created = dev.json("senders", "create", "-f", str(write(dev, "sel.json", json.dumps(body))), env=dev.twilio_env())
+    assert not any(s["selected"] for s in created["messagingServices"])
+    no_secret = dev.run("senders", "select", "Selectable", names[2])
+    assert no_secret.returncode == 2 and "--secret" in no_secret.stderr
+    unknown = dev.run("senders", "select", "Selectable", "No such service", "--secret", "x")
+    assert unknown.returncode == 2 and names[0] in unknown.stderr
+    dev.ok(
+        "senders",
+        "select",
+        "Selectable",
+        names[2],
+        env={"PHONE_DELIVERY_SENDER_SECRET": dev.creds["twilio"]["authToken"]},
+    )
+    with dev.api() as api:
+        stored = api.get(f"{dev.senders_path()}/{created['id']}").json()
+    assert [s["name"] for s in stored["messagingServices"] if s["selected"]] == [names[2]]
+
+    dev.ok("chain", "set", "Selectable", "PINGONE_TWILIO")
+    with dev.api() as api:
+        chain = api.get(f"/v1/environments/{dev.env_id}/notificationsSettings").json()["smsProvidersFallbackChain"]
+    assert chain == [created["id"], "PINGONE_TWILIO"]
+    shown = dev.ok("chain", "show").stdout
+    assert shown.index("Selectable") < shown.index("PINGONE_TWILIO")
+    bad = dev.run("chain", "set", "Nobody")
+    assert bad.returncode == 1 and "Nobody" in bad.stderr
+    assert dev.json("chain", "show")["smsProvidersFallbackChain"] == chain  # unchanged
+
+    to = "+14155550123"
+    sent = dev.json("send", "--to", to, "--message", "Your code is 424242", "--wait")
+    assert sent["status"] == "DELIVERED"
+    assert [a["sender"]["name"] for a in sent["attempts"]] == ["Selectable"]
+    inbox = dev.inbox(to)
+    assert inbox[0]["body"] == "Your code is 424242" and inbox[0]["messagingServiceName"] == names[2]
+
+    failed = dev.run("send", "--to", "+15005550001", "--message", "never", "--wait")
+    assert failed.returncode == 4, failed.stderr
+    assert "FAILED" in failed.stdout and "Attempts" in failed.stdout
+
+    in_use = dev.run("senders", "delete", "Selectable")
+    assert in_use.returncode == 1 and "smsProvidersFallbackChain[0]" in in_use.stderr
+    dev.ok("chain", "set", "PINGONE_TWILIO")
+    dev.ok("senders", "delete", "Selectable")
+
+
+def test_sender_test_send(dev: Dev) -> None:
+    spec = (
+        "name: Tester\nprovider: CUSTOM_TWILIO_MESSAGING_SERVICE\nsid: ${TWILIO_SID}\n"
+        "authToken: ${TWILIO_AUTH_TOKEN}\nmessagingServices:\n  - name: %s\n    selected: true\n"
+    )
+    dev.ok("senders", "apply", "-f", str(write(dev, "tester.yaml", spec % service_names(dev)[0])), env=dev.twilio_env())
+    to = "+14155550177"
+    result = dev.json("senders", "test", "Tester", "--to", to, "--message", "test 1234")
+    assert result["status"] == "SENT" and result["providerMessageId"].startswith("SM")
+    assert dev.inbox(to)[0]["id"] == result["providerMessageId"]
+    failed = dev.run("senders", "test", "Tester", "--to", "+15005550001")
+    assert failed.returncode == 4 and "FAILED" in failed.stdout
+    dev.ok("senders", "delete", "Tester")
+
+
+def test_notifications_tail_list_show(dev: Dev) -> None:
+    to = "+14155550199"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+    tail = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "phone_delivery",
+            "notifications",
+            "tail",
+            "--count",
+            "2",
+            "--timeout",
+            "40",
+            "--interval",
+            "0.2",
+            "--to",
+            to,
+            "-o",
+            "json",
+        ],
+        cwd=dev.folder,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)  # tail reads its starting point first
+        ids = [dev.json("send", "--to", to, "--message", f"tail {n}")["id"] for n in range(2)]
+        out, err = tail.communicate(timeout=60)
+    finally:
+        tail.kill()
+    assert tail.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    finals = {e["id"]: e["status"] for e in events if e["status"] in ("DELIVERED", "UNDELIVERED", "FAILED")}
+    assert finals == {ids[0]: "DELIVERED", ids[1]: "DELIVERED"}
+    assert {e["to"] for e in events} == {to}
+
+    listed = dev.json("notifications", "list", "--to", to, "--since", "10m")
+    assert {n["id"] for n in listed} == set(ids)
+    assert dev.json("notifications", "list", "--to", to, "--status", "FAILED") == []
+    bad = dev.run("notifications", "list", "--status", "LOST")
+    assert bad.returncode == 1 and "INVALID_DATA" in bad.stderr and "status" in bad.stderr
+    shown = dev.ok("notifications", "show", ids[0]).stdout
+    assert "DELIVERED" in shown and "Attempts" in shown and "PINGONE_TWILIO" in shown
+    missing = dev.run("notifications", "show", str(uuid.uuid4()))
+    assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+
+
+def test_activities_list(dev: Dev) -> None:
+    dev.json("environments", "list")
+    created = dev.json("activities", "list", "--type", "NOTIFICATION.CREATED", "--limit", "3")
+    assert created and len(created) <= 3
+    assert {a["action"]["type"] for a in created} == {"NOTIFICATION.CREATED"}
+    assert "Action" in dev.ok("activities", "list").stdout
+
+
+def test_apps_create_and_rotate_secret(dev: Dev) -> None:
+    made = dev.json("apps", "create", "Onboarding app")
+    secret, token_url = made["clientSecret"], made["tokenUrl"]
+    assert made["roleAssignments"][0]["role"]["id"] == "ENVIRONMENT_ADMIN"
+
+    def token(secret: str) -> int:
+        return httpx.post(token_url, data={"grant_type": "client_credentials"}, auth=(made["id"], secret)).status_code
+
+    assert token(secret) == 200
+    as_new_app = {
+        "PHONE_DELIVERY_SERVER": dev.creds["apiBase"],
+        "PHONE_DELIVERY_TOKEN_URL": token_url,
+        "PHONE_DELIVERY_CLIENT_ID": made["id"],
+        "PHONE_DELIVERY_CLIENT_SECRET": secret,
+        "PHONE_DELIVERY_ENVIRONMENT": dev.env_id,
+    }
+    assert dev.json("senders", "list", env=as_new_app) is not None  # its role lets it work there
+    shown = dev.ok("apps", "rotate-secret", "Onboarding app")
+    rotated = next(line.split()[-1] for line in shown.stdout.splitlines() if line.startswith("clientSecret"))
+    assert "not shown again" in shown.stderr
+    assert token(secret) == 401 and token(rotated) == 200
+    listed = dev.ok("apps", "list").stdout
+    assert "Onboarding app" in listed and rotated not in listed
+
+
+def test_login_profiles_and_overrides(dev: Dev) -> None:
+    creds = dev.creds
+    login = dev.run(
+        "login",
+        "--profile",
+        "ops",
+        "--server",
+        creds["apiBase"],
+        "--admin-env",
+        creds["adminEnvironmentId"],
+        "--client-id",
+        creds["clientId"],
+        "--env",
+        "Development",
+        env={"PHONE_DELIVERY_CLIENT_SECRET": creds["clientSecret"]},
+    )
+    assert login.returncode == 0, login.stderr
+    assert creds["clientSecret"] not in login.stdout + login.stderr
+    assert dev.profiles.stat().st_mode & 0o777 == 0o600
+    stored = json.loads(dev.profiles.read_text())["profiles"]["ops"]
+    assert stored["environment"] == dev.env_id and stored["server"] == creds["apiBase"]
+
+    elsewhere = dev.folder / "elsewhere"  # no dev-credentials.json here: only the profile can work
+    elsewhere.mkdir(exist_ok=True)
+    moved = Dev(elsewhere, creds, dev.profiles)
+    assert moved.run("senders", "list").returncode == 2  # no profile named, no dev mode here
+    assert moved.json("senders", "list", "--profile", "ops") is not None
+    assert moved.json("senders", "list", env={"PHONE_DELIVERY_PROFILE": "ops"}) is not None
+    unknown = moved.run("senders", "list", "--profile", "nope")
+    assert unknown.returncode == 2 and "login --profile nope" in unknown.stderr
+
+    wrong = moved.run("senders", "list", "--profile", "ops", env={"PHONE_DELIVERY_CLIENT_SECRET": "wrong"})
+    assert wrong.returncode == 3 and "invalid_client" in wrong.stderr and "PHONE_DELIVERY_CLIENT_SECRET" in wrong.stderr
+    refused = dev.run(
+        "login",
+        "--profile",
+        "bad",
+        "--server",
+        creds["apiBase"],
+        "--token-url",
+        creds["tokenUrl"],
+        "--client-id",
+        creds["clientId"],
+        "--client-secret",
+        "wrong",
+    )
+    assert refused.returncode == 3 and "bad" not in json.loads(dev.profiles.read_text())["profiles"]
+
+    dev_login = dev.run("login", "--dev", "--profile", "fromdev", "-o", "json")
+    assert dev_login.returncode == 0 and json.loads(dev_login.stdout)["environment"] == creds["environmentId"]
+
+
+def test_server_down_is_a_clean_error(dev: Dev) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    env = {
+        "PHONE_DELIVERY_SERVER": down,
+        "PHONE_DELIVERY_TOKEN_URL": f"{down}/x/as/token",
+        "PHONE_DELIVERY_CLIENT_ID": "c",
+        "PHONE_DELIVERY_CLIENT_SECRET": "SeCrEt-9876",
+        "PHONE_DELIVERY_ENVIRONMENT": "e",
+    }
+    for command in (["senders", "list"], ["send", "--to", "+14155550100", "--message", "x"], ["environments", "list"]):
+        result = dev.run(*command, env=env)
+        assert result.returncode == 3, command
+        assert result.stderr.startswith("error: CONNECTION_FAILED: cannot reach") and "Traceback" not in result.stderr
+        assert "SeCrEt-9876" not in result.stderr
+    bad_url = dev.run(
+        "senders", "list", env={**env, "PHONE_DELIVERY_SERVER": "not a url", "PHONE_DELIVERY_TOKEN_URL": "::"}
+    )
+    assert bad_url.returncode == 2 and "must be an http:// or https:// URL" in bad_url.stderr
