@@ -90,6 +90,9 @@ def create_app(
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
     # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.
+    quiet = (SANDBOX_MOUNT + "/",) if sandbox is not None and not settings.log_sandbox_traffic else ()
     return ObservabilityMiddleware(
-        FastPathApp(app, [*phone_delivery_settings.hot_routes(), *notifications.hot_routes()]), HttpMetrics(registry)
+        FastPathApp(app, [*phone_delivery_settings.hot_routes(), *notifications.hot_routes()]),
+        HttpMetrics(registry),
+        quiet,
     )

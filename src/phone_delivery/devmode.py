@@ -184,5 +184,18 @@ def banner(data: dict[str, Any], path: Path) -> str:
             "  " + seed_curl,
             f"API docs: {data['apiBase']}/docs",
             "",
+            f"Console: {data['apiBase']}/console",
+            f"Send a test SMS: {send_command(data)}",
+            f"Sandbox inbox: {data['sandboxBase']}/inbox",
+            "",
         ]
+    )
+
+
+def send_command(data: dict[str, Any]) -> str:
+    """One line that sends an SMS through the dev environment (with $TOKEN from the line above)."""
+    return (
+        f"curl -s -X POST {data['apiPath']}/environments/{data['environmentId']}/notifications "
+        "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        '-d \'{"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456"}\''
     )

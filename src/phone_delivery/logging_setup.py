@@ -1,4 +1,5 @@
-"""Structured logs: structlog rendering through the standard library, one JSON object per line.
+"""Structured logs: structlog rendering through the standard library, one JSON object per line (or
+readable lines on a terminal).
 
 Nothing logs request bodies, so secrets and message texts never reach a log line.
 """
@@ -13,14 +14,24 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """``fmt`` ``json``, ``console``, or ``auto``: console when the stream is a terminal."""
+    out = stream or sys.stderr
+    if fmt == "auto":
+        fmt = "console" if out.isatty() else "json"
+    # A terminal shows the time of day; machine-read lines keep the full UTC timestamp.
+    stamp = (
+        structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+        if fmt == "console"
+        else structlog.processors.TimeStamper(fmt="iso", utc=True)
+    )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        stamp,
     ]
     renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer(colors=out.isatty()) if fmt == "console" else structlog.processors.JSONRenderer()
     )
     # Our own events are rendered by structlog and written directly (cheap on hot paths);
     # the standard library's records (uvicorn, alembic) go through the same renderer below.
@@ -28,11 +39,11 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             structlog.processors.format_exc_info,
             renderer,
         ],
-        logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
@@ -44,7 +55,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     handler.set_name("phone-delivery")
     root = logging.getLogger()

@@ -88,7 +88,14 @@ class Settings(BaseSettings):
         default=None, description="PINGONE_TWILIO: from-number (SMS without a service, and voice)."
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
-    log_format: str = Field(default="json", description="'json' (one object per line) or 'console'.")
+    log_format: str = Field(
+        default="auto",
+        description="'json' (one object per line), 'console' (readable lines) or 'auto': console when "
+        "stderr is a terminal, JSON otherwise.",
+    )
+    log_sandbox_traffic: bool = Field(
+        default=False, description="Dev mode: also write the access log lines of requests to /sandbox."
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted request body.")
     max_senders_per_environment: int = Field(default=10, ge=1, le=10, description="PingOne allows 10.")
     dev_mode: bool = Field(default=False, description="Set by 'phone-delivery dev': mounts the sandbox.")
@@ -111,6 +118,14 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         return upper
+
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        lower = value.lower()
+        if lower not in {"auto", "json", "console"}:
+            raise ValueError("log_format must be auto, json or console")
+        return lower
 
     @property
     def resolved_database_url(self) -> str:

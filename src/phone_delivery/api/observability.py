@@ -41,9 +41,13 @@ class HttpMetrics:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    """``quiet_prefixes``: paths counted in the metrics but not written to the access log (dev mode's
+    sandbox, whose every Twilio call would otherwise double each send's lines)."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, quiet_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.quiet_prefixes = quiet_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,15 +72,16 @@ class ObservabilityMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             self.metrics.record(method, route, status, elapsed)
-            log.info(
-                "http_request",
-                method=method,
-                route=route,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                request_id=request_id,
-            )
+            if not (self.quiet_prefixes and scope["path"].startswith(self.quiet_prefixes)):
+                log.info(
+                    "http_request",
+                    method=method,
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    request_id=request_id,
+                )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
