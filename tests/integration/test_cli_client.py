@@ -506,3 +506,15 @@ def test_server_down_is_a_clean_error(dev: Dev) -> None:
         "senders", "list", env={**env, "PHONE_DELIVERY_SERVER": "not a url", "PHONE_DELIVERY_TOKEN_URL": "::"}
     )
     assert bad_url.returncode == 2 and "must be an http:// or https:// URL" in bad_url.stderr
+
+
+def test_docs_show_every_command() -> None:
+    """docs/cli.md has an example of every client command."""
+    text = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    groups = {tuple(c[:1]) for c in HELP if len(c) == 2}
+    for command in HELP:
+        if tuple(command) in groups:
+            continue  # a group: its commands are checked
+        assert f"phone-delivery {' '.join(command)} " in text or f"phone-delivery {' '.join(command)}\n" in text, (
+            command
+        )
