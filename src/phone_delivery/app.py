@@ -28,6 +28,7 @@ from phone_delivery.api import (
 from phone_delivery.api.errors import install_error_handlers
 from phone_delivery.api.fast_path import FastPathApp
 from phone_delivery.api.observability import HttpMetrics, ObservabilityMiddleware
+from phone_delivery.console import console_router
 from phone_delivery.providers.address_guard import AddressGuard
 from phone_delivery.runtime import build_services
 from phone_delivery.sandbox.app import create_sandbox_app
@@ -86,6 +87,7 @@ def create_app(
     # Every API route, for the Allow header of a 405 (api/errors.py).
     app.state.api_routes = [route for module in modules for route in module.router.routes]
     app.include_router(landing.router)
+    app.include_router(console_router(settings))
     app.state.sandbox_inbox_path = f"{SANDBOX_MOUNT}/inbox" if sandbox is not None else None
     if sandbox is not None:
         app.mount(SANDBOX_MOUNT, create_sandbox_app(sandbox))
