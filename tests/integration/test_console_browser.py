@@ -1,0 +1,398 @@
+"""A real Chromium drives the web console (/console) against ``phone-delivery dev``: sign in with the dev
+credentials, create a Messaging Service sender and select a service, a custom provider whose wrong
+field shows its error next to that field, reorder the fallback chain, test-send through a sender,
+send an SMS and watch it reach DELIVERED, find it in the log by recipient, see it in the sandbox
+inbox; applications (rotate a secret), activities, markup in names, a narrow window. Every effect is
+read back through the API or the sandbox, and every request the page made went to 127.0.0.1.
+
+One dev-mode server (the real command, in a subprocess) for the module. Debian's ``chromium`` through
+Playwright, never a downloaded browser: skipped without it, failed under CI=true. With
+``PHONE_DELIVERY_UPDATE_SCREENSHOTS=1`` the tests also write docs/images/console-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser import hosts, loopback_browser, require_chromium
+from tests.integration.test_cli import free_port, wait_ready
+
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+WIDE = {"width": 1280, "height": 900}
+
+
+@dataclass
+class DevServer:
+    url: str
+    creds: dict[str, Any]
+    http: httpx.Client
+
+    @property
+    def env(self) -> str:
+        return str(self.creds["environmentId"])
+
+    def senders(self, sender_id: str = "") -> str:
+        path = f"/v1/environments/{self.env}/notificationsSettings/phoneDeliverySettings"
+        return f"{path}/{sender_id}" if sender_id else path
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, **kwargs)
+
+    def inbox(self, to: str) -> list[dict[str, Any]]:
+        answer = self.http.get("/sandbox/_admin/inbox", params={"to": to})
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["messages"])
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    require_chromium()  # before starting a server for nothing
+    folder = tmp_path_factory.mktemp("console-dev")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (folder / "stdout.log").open("w") as out, (folder / "stderr.log").open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "phone_delivery", "dev", "--port", str(port), "--data-dir", str(folder / "data")],
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+        try:
+            wait_ready(url, process)
+            creds = json.loads((folder / "data" / "dev-credentials.json").read_text())
+            token = httpx.post(
+                creds["tokenUrl"],
+                data={"grant_type": "client_credentials"},
+                auth=(creds["clientId"], creds["clientSecret"]),
+            ).json()["access_token"]
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+                yield DevServer(url, creds, http)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def unique_number() -> str:
+    return f"+1415555{secrets.randbelow(10_000):04d}"
+
+
+@contextmanager
+def console(dev: DevServer, tmp_path: Path, viewport: dict[str, int] = WIDE) -> Iterator[Any]:
+    """A signed-in console page; afterwards, every request it made went to 127.0.0.1."""
+    requested: list[str] = []
+    errors: list[str] = []
+    with loopback_browser(tmp_path / "profile", requested, viewport=viewport) as browser:
+        page = browser.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{dev.url}/console")
+        page.get_by_role("button", name="Sign in with the dev credentials").click()
+        page.get_by_role("heading", name="Environments", exact=True).wait_for()
+        yield page
+    assert errors == [], errors
+    assert requested, "the page made no requests"
+    assert hosts(requested) == {"127.0.0.1"}, sorted(u for u in requested if "//127.0.0.1:" not in u)
+    assert any("/as/token" in u for u in requested)
+
+
+def shot(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"console-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("PHONE_DELIVERY_UPDATE_SCREENSHOTS") == "1":
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, IMAGES / path.name)
+
+
+def go(page: Any, dev: DevServer, route: str, heading: str | re.Pattern[str]) -> None:
+    """Follow a console route (the hash: the token stays in the page) and wait for its heading."""
+    page.evaluate("route => { location.hash = route }", route)
+    page.get_by_role("heading", level=1, name=heading).wait_for()
+
+
+def test_sign_in_with_a_wrong_secret_then_the_dev_credentials(dev: DevServer, tmp_path: Path) -> None:
+    requested: list[str] = []
+    with loopback_browser(tmp_path / "profile", requested, viewport=WIDE) as browser:
+        page = browser.new_page()
+        page.goto(f"{dev.url}/console")
+        page.get_by_role("heading", name="Sign in").wait_for()
+        page.get_by_label("Environment ID of the application").fill(dev.creds["adminEnvironmentId"])
+        page.get_by_label("Client ID").fill(dev.creds["clientId"])
+        page.get_by_label("Client secret").fill("not-the-secret")
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        secret = page.get_by_label("Client secret")
+        page.wait_for_function("() => document.querySelector('[data-target=clientSecret]').ariaInvalid === 'true'")
+        error = page.locator("#" + secret.get_attribute("aria-describedby").split()[-1])
+        assert "wrong secret" in error.inner_text()
+        assert page.evaluate("document.activeElement.dataset.target") == "clientSecret"
+        shot(page, tmp_path, "signin")
+
+        # The token lives in the page's memory only.
+        page.get_by_role("button", name="Sign in with the dev credentials").click()
+        page.get_by_role("heading", name="Environments", exact=True).wait_for()
+        assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+        assert page.evaluate("document.cookie") == ""
+        page.reload()
+        page.get_by_role("heading", name="Sign in").wait_for()  # a reload signs out
+    assert hosts(requested) == {"127.0.0.1"}
+    assert any(u.endswith("/console/dev-credentials") for u in requested)
+
+
+def test_environments_show_their_counts(dev: DevServer, tmp_path: Path) -> None:
+    before = dev.api("GET", dev.senders()).json()["_embedded"]["phoneDeliverySettings"]
+    with console(dev, tmp_path) as page:
+        row = page.locator(f"tr[data-environment='{dev.env}']")
+        page.wait_for_function(
+            "env => !document.querySelector(`tr[data-environment='${env}']`).innerText.includes('…')", arg=dev.env
+        )
+        cells = row.locator("td").all_inner_texts()
+        assert row.locator("th").inner_text().startswith("Development")
+        assert cells[0] == str(len(before))
+        since = dev.api("GET", f"/v1/environments/{dev.env}/notifications", params={"limit": 1000}).json()
+        assert int(cells[1]) <= since["size"]  # today's, within everything this environment ever sent
+        shot(page, tmp_path, "environments")
+
+
+def test_messaging_service_sender_chain_and_delivery(dev: DevServer, tmp_path: Path) -> None:
+    recipient = unique_number()
+    tested = unique_number()
+    with console(dev, tmp_path) as page:
+        # Step 1: create with the sandbox account's credentials.
+        go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
+        page.get_by_role("link", name="Twilio Messaging Service").click()
+        page.get_by_role("heading", name="New Twilio Messaging Service sender").wait_for()
+        page.get_by_role("button", name="Fill in the sandbox account").click()
+        page.get_by_label("Name").fill("Console MS")
+        shot(page, tmp_path, "sender-create")
+        page.get_by_role("button", name="Create, then choose").click()
+
+        # Step 2: choose one of the services the account returned.
+        page.get_by_role("heading", name="Choose the Messaging Service").wait_for()
+        assert page.locator("ol.steps li[aria-current=step]").inner_text().startswith("Choose")
+        page.get_by_label(re.compile(r"^Sandbox OTP service \(MG")).check()
+        shot(page, tmp_path, "sender-choose")
+        page.get_by_role("button", name="Save the choice").click()
+        page.get_by_text("Messaging Service: Sandbox OTP service").wait_for()
+        sender_id = page.url.rsplit("/", 1)[-1]
+        sender = dev.api("GET", dev.senders(sender_id)).json()
+        assert sender["name"] == "Console MS"
+        assert [s["name"] for s in sender["messagingServices"] if s["selected"]] == ["Sandbox OTP service"]
+
+        # Test send through this sender alone: the provider's answer, and the sandbox has it.
+        page.get_by_label("To", exact=True).fill(tested)
+        page.get_by_role("button", name="Send test").click()
+        status = page.locator("[data-test-status]")
+        status.wait_for()
+        assert status.inner_text() == "SENT"
+        shown = page.locator(".result").inner_text()
+        [message] = dev.inbox(tested)
+        assert message["id"] in shown and message["messagingServiceName"] == "Sandbox OTP service"
+        shot(page, tmp_path, "sender-test")
+
+        # The chain: PINGONE_TWILIO, then this sender; then move the sender up, by keyboard.
+        go(page, dev, f"#/env/{dev.env}/chain", "Fallback chain of Development")
+        add = page.get_by_label("Add to the end")
+        add.select_option("PINGONE_TWILIO")
+        page.get_by_role("button", name="Add", exact=True).click()
+        add.select_option(sender_id)
+        page.get_by_role("button", name="Add", exact=True).click()
+        assert page.locator("ol.chain > li").all_inner_texts()[1].startswith("Console MS")
+        page.get_by_role("button", name="Move Console MS up").focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move Console MS down"
+        assert [li.get_attribute("data-entry") for li in page.locator("ol.chain > li").all()] == [
+            sender_id,
+            "PINGONE_TWILIO",
+        ]
+        page.get_by_role("button", name="Save the chain").click()
+        page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Fallback chain saved')")
+        chain = dev.api("GET", f"/v1/environments/{dev.env}/notificationsSettings").json()
+        assert chain["smsProvidersFallbackChain"] == [sender_id, "PINGONE_TWILIO"]
+        shot(page, tmp_path, "chain")
+
+        # Send through the chain and watch it reach DELIVERED, every attempt shown.
+        go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+        send = page.locator("form", has=page.get_by_role("heading", name="Send a message"))
+        send.get_by_label("To", exact=True).fill(recipient)
+        send.get_by_label("Message").fill("Your console code is 246810")
+        send.get_by_role("button", name="Send").click()
+        page.get_by_role("heading", name="Notification", exact=True).wait_for()
+        page.locator("#notification-status .badge-delivered").wait_for(timeout=20_000)
+        attempts = page.locator("#attempts tbody tr")
+        assert attempts.count() >= 1
+        assert "Console MS" in attempts.first.inner_text() and "SENT" in attempts.first.inner_text()
+        notification_id = page.url.rsplit("/", 1)[-1]
+        read = dev.api("GET", f"/v1/environments/{dev.env}/notifications/{notification_id}").json()
+        assert read["status"] == "DELIVERED" and read["to"] == recipient and read["sender"]["id"] == sender_id
+        shot(page, tmp_path, "notification")
+
+        # The log, filtered by recipient, finds exactly it.
+        go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+        page.get_by_label("Recipient").fill(recipient)
+        page.get_by_role("button", name="Apply filters").click()
+        page.wait_for_function(
+            "id => { const rows = document.querySelectorAll('#log tbody tr');"
+            " return rows.length === 1 && rows[0].dataset.notification === id }",
+            arg=notification_id,
+        )
+        row = page.locator("#log tbody tr").first
+        assert recipient in row.inner_text() and "DELIVERED" in row.inner_text() and "Console MS" in row.inner_text()
+        assert "to=" in page.url
+        shot(page, tmp_path, "notifications")
+
+        # The sandbox received it: in the console's inbox page, and in the inbox page itself.
+        [delivered] = dev.inbox(recipient)
+        assert delivered["body"] == "Your console code is 246810" and delivered["code"] == "246810"
+        go(page, dev, "#/inbox", "Sandbox inbox")
+        page.locator("#inbox li", has_text=recipient).wait_for()
+        assert "246810" in page.locator("#inbox li", has_text=recipient).inner_text()
+        shot(page, tmp_path, "inbox")
+        with page.context.expect_page() as opened:
+            page.get_by_role("link", name="Open the full inbox").click()
+        inbox = opened.value
+        inbox.locator("#messages > li", has_text=recipient).wait_for(timeout=10_000)
+        assert "Your console code is 246810" in inbox.locator("#messages > li", has_text=recipient).inner_text()
+        inbox.close()
+
+        # Put the chain back for the other tests, through the console's API too.
+        go(page, dev, f"#/env/{dev.env}/chain", "Fallback chain of Development")
+        for name in ("Console MS", "PINGONE_TWILIO"):
+            page.get_by_role("button", name=f"Remove {name}").click()
+        page.get_by_role("button", name="Save the chain").click()
+        page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Fallback chain saved')")
+    assert dev.api("GET", f"/v1/environments/{dev.env}/notificationsSettings").json()["smsProvidersFallbackChain"] == []
+
+
+def test_a_wrong_custom_provider_field_shows_its_error_beside_it(dev: DevServer, tmp_path: Path) -> None:
+    with console(dev, tmp_path) as page:
+        go(page, dev, f"#/env/{dev.env}/senders/new/CUSTOM_PROVIDER", "New Custom HTTP gateway sender")
+        page.get_by_label("Name", exact=True).fill("Console gateway")
+        page.get_by_label("Bearer token").fill("gateway-token")
+        page.get_by_label("HTTP method").select_option("GET")
+        url = page.get_by_label("URL", exact=True)
+        url.fill("https://gateway.example/sms?to=${to}")  # a GET without ${message}
+        page.get_by_role("button", name="Create", exact=True).click()
+        page.wait_for_function("() => document.activeElement.dataset.target === 'requests[0].url'")
+        assert url.get_attribute("aria-invalid") == "true"
+        error = page.locator("#" + url.get_attribute("aria-describedby").split()[-1])
+        assert "${message}" in error.inner_text()
+        # Only that field is marked; the others are not.
+        assert page.locator("[aria-invalid=true]").count() == 1
+        shot(page, tmp_path, "sender-error")
+        names = [s["name"] for s in dev.api("GET", dev.senders()).json()["_embedded"]["phoneDeliverySettings"]]
+        assert "Console gateway" not in names  # nothing was created
+
+        # Put right (the sandbox's gateway and OAuth2 endpoint), it is created.
+        page.get_by_role("button", name="Fill in the sandbox account").click()
+        page.get_by_role("button", name="Create", exact=True).click()
+        page.get_by_role("heading", level=1, name="Console gateway").wait_for()
+        sender_id = page.url.rsplit("/", 1)[-1]
+        created = dev.api("GET", dev.senders(sender_id)).json()
+        assert created["name"] == "Console gateway" and created["authentication"]["method"] == "OAUTH2"
+        assert created["requests"][0]["url"].startswith(dev.creds["gatewayUrl"])
+        dev.api("DELETE", dev.senders(sender_id))
+
+
+def test_applications_rotate_a_secret_shown_once(dev: DevServer, tmp_path: Path) -> None:
+    token_url = f"{dev.url}/{dev.env}/as/token"
+    with console(dev, tmp_path) as page:
+        go(page, dev, f"#/env/{dev.env}/applications", "Applications of Development")
+        form = page.locator("form", has=page.get_by_role("heading", name="New worker application"))
+        form.get_by_label("Name").fill("Console worker")
+        form.get_by_role("button", name="Create application").click()
+        first = page.locator(".secret-box input").input_value()
+        card = page.locator("section[data-application]", has_text="Console worker")
+        app_id = card.get_attribute("data-application")
+        card.get_by_role("button", name="Grant role").click()
+        card.locator(".roles li", has_text="ENVIRONMENT_ADMIN").wait_for()
+        roles = dev.api("GET", f"/v1/environments/{dev.env}/applications/{app_id}/roleAssignments").json()
+        assert [r["role"]["id"] for r in roles["_embedded"]["roleAssignments"]] == ["ENVIRONMENT_ADMIN"]
+        assert httpx.post(token_url, data={"grant_type": "client_credentials"}, auth=(app_id, first)).status_code == 200
+
+        page.get_by_role("button", name="I have copied it").click()
+        assert page.locator(".secret-box").is_hidden()
+        card.get_by_role("button", name="Rotate secret").click()
+        page.locator(".secret-box input").wait_for()
+        second = page.locator(".secret-box input").input_value()
+        assert second and second != first
+        shot(page, tmp_path, "applications")
+        old = httpx.post(token_url, data={"grant_type": "client_credentials"}, auth=(app_id, first))
+        new = httpx.post(token_url, data={"grant_type": "client_credentials"}, auth=(app_id, second))
+        assert (old.status_code, new.status_code) == (401, 200)
+        page.get_by_role("button", name="I have copied it").click()
+        assert second not in page.content()  # shown once: gone from the page
+    dev.api("DELETE", f"/v1/environments/{dev.env}/applications/{app_id}")
+
+
+def test_activities_filter_by_action_type(dev: DevServer, tmp_path: Path) -> None:
+    made = dev.api(
+        "POST",
+        dev.senders(),
+        json={
+            "provider": "CUSTOM_TWILIO_VERIFY",
+            "name": "Activity check",
+            "sid": dev.creds["twilio"]["accountSid"],
+            "authToken": dev.creds["twilio"]["authToken"],
+            "verifyServiceId": dev.creds["twilio"]["verifyServiceId"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    with console(dev, tmp_path) as page:
+        go(page, dev, f"#/env/{dev.env}/activities", "Activities of Development")
+        page.get_by_label("Action type").select_option("PHONE_DELIVERY_SETTINGS.CREATED")
+        page.get_by_role("button", name="Apply filter").click()
+        page.wait_for_function("() => location.hash.includes('actionType=PHONE_DELIVERY_SETTINGS.CREATED')")
+        page.locator("#activities tbody tr", has_text="Activity check").wait_for()
+        actions = page.locator("#activities tbody tr td:nth-child(2)").all_inner_texts()
+        assert actions and set(actions) == {"PHONE_DELIVERY_SETTINGS.CREATED"}
+        shot(page, tmp_path, "activities")
+    dev.api("DELETE", dev.senders(made.json()["id"]))
+
+
+def test_markup_in_names_is_text_and_a_narrow_window_fits(dev: DevServer, tmp_path: Path) -> None:
+    name = '<img src=x onerror="window.owned=1"><script>window.owned=2</script>'
+    made = dev.api(
+        "POST",
+        dev.senders(),
+        json={
+            "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+            "name": name,
+            "sid": dev.creds["twilio"]["accountSid"],
+            "authToken": dev.creds["twilio"]["authToken"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    with console(dev, tmp_path, viewport={"width": 380, "height": 800}) as page:
+        go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
+        page.locator(f"tr[data-sender='{made.json()['id']}']").wait_for()
+        assert name in page.inner_text("main")
+        assert page.evaluate("window.owned") is None
+        assert page.locator("main img, main script").count() == 0
+        for route, heading in (
+            (f"#/env/{dev.env}/senders", "Senders of Development"),
+            (f"#/env/{dev.env}/notifications", "Notifications of Development"),
+            (f"#/env/{dev.env}/chain", "Fallback chain of Development"),
+        ):
+            go(page, dev, route, heading)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), route
+        go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
+        shot(page, tmp_path, "narrow")
+    dev.api("DELETE", dev.senders(made.json()["id"]))
