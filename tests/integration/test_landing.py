@@ -1,4 +1,5 @@
-"""``GET /`` links what an operator opens first, every link works, and dev mode adds the inbox."""
+"""``GET /`` links what an operator opens first (the console first), every link works, and dev mode
+adds the inbox."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def links(base: str) -> list[str]:
 
 def test_the_landing_page_links_work(stack: Stack) -> None:
     found = links(stack.url)
-    assert found == ["/docs", "/openapi.json", "/health/ready", "/metrics"]
+    assert found == ["/console/", "/docs", "/openapi.json", "/health/ready", "/metrics"]
     assert all(httpx.get(stack.url + link).status_code == 200 for link in found)
 
 

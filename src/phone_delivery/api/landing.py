@@ -1,5 +1,6 @@
-"""``GET /``: a small page that says what this is and links what an operator opens first (the API
-documentation, the OpenAPI description, health, metrics and, in dev mode, the sandbox inbox)."""
+"""``GET /``: a small page that says what this is and links what an operator opens first (the web
+console, the API documentation, the OpenAPI description, health, metrics and, in dev mode, the
+sandbox inbox)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ li{{margin:.3rem 0}}code{{background:#f4f4f4;padding:0 .2rem}}</style></head>
 async def landing(request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
     links = [
+        ("/console/", "Web console: senders, fallback chain, delivery log"),
         ("/docs", "API documentation (Swagger UI, works offline)"),
         ("/openapi.json", "OpenAPI description"),
         ("/health/ready", "Readiness"),
