@@ -339,3 +339,24 @@ TOKEN_FORM = _body(
 def collection(key: str, item: dict[str, Any]) -> dict[str, Any]:
     """A HAL collection response: ``_embedded.{key}[]``."""
     return ok(_collection(key, item))
+
+
+# Response schemas with a name of their own in components/schemas: generated clients get one model
+# per resource (``Environment``), not one per operation and status.
+NAMED_RESPONSES: dict[str, dict[str, Any]] = {
+    "Error": ERROR_SCHEMA,
+    "Environment": ENVIRONMENT,
+    "Application": APPLICATION,
+    "RoleAssignment": ROLE_ASSIGNMENT,
+    "ApplicationSecret": SECRET,
+    "NotificationsSettings": NOTIFICATION_SETTINGS,
+    "Notification": NOTIFICATION,
+    "Activity": ACTIVITY,
+    "TestMessageResult": TEST_RESULT,
+    "PhoneDeliverySettings": SENDER,
+    "Token": TOKEN,
+    "OAuthError": OAUTH_ERROR,
+    "Jwks": JWKS,
+    "OpenIdConfiguration": DISCOVERY,
+    "Health": HEALTH,
+}
