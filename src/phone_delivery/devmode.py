@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -185,17 +186,17 @@ def banner(data: dict[str, Any], path: Path) -> str:
             f"API docs: {data['apiBase']}/docs",
             "",
             f"Console: {data['apiBase']}/console",
-            f"Send a test SMS: {send_command(data)}",
+            f"Send a test SMS: {send_command(path)}",
             f"Sandbox inbox: {data['sandboxBase']}/inbox",
             "",
         ]
     )
 
 
-def send_command(data: dict[str, Any]) -> str:
-    """One line that sends an SMS through the dev environment (with $TOKEN from the line above)."""
-    return (
-        f"curl -s -X POST {data['apiPath']}/environments/{data['environmentId']}/notifications "
-        "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
-        '-d \'{"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456"}\''
-    )
+def send_command(credentials: Path) -> str:
+    """The command line's send through the dev environment (it finds dev-credentials.json itself in
+    the default data directory; any other is named by PHONE_DELIVERY_DATA_DIR)."""
+    folder = credentials.parent
+    default = folder == Settings.model_fields["data_dir"].default
+    prefix = "" if default else f"PHONE_DELIVERY_DATA_DIR={shlex.quote(str(folder.resolve()))} "
+    return f"{prefix}phone-delivery send --to +14155552671 --message 'Your code is 123456' --wait"

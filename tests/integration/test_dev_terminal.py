@@ -121,16 +121,24 @@ def test_a_terminal_gets_readable_lines_and_the_banner_ends_with_what_to_do_next
     with dev(tmp_path, terminal=True) as box:
         send_one(box)
         text = box.text()
+        banner = text[: text.index("ready in")].strip().splitlines()
+        assert banner[-3].strip() == f"Console: {box.url}/console"
+        assert banner[-1].strip() == f"Sandbox inbox: {box.url}/sandbox/inbox"
+        # The send command works as printed, from another folder, and the message reaches the inbox.
+        command = banner[-2].strip().removeprefix("Send a test SMS: ")
+        assert command != banner[-2].strip()
+        done = subprocess.run(  # noqa: S602 - the printed line, run by a shell as a user would
+            command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        inbox = httpx.get(f"{box.url}/sandbox/_admin/inbox", params={"to": "+14155552671"}).json()["messages"]
+        assert [m["body"] for m in inbox] == ["Your code is 123456"]
     logs = text[text.index("ready in") :]
     assert "http_request" in logs  # the access log is there ...
     assert '{"' not in logs  # ... as readable lines, not JSON objects
     request_lines = [line for line in logs.splitlines() if "http_request" in line]
     assert any("/notifications" in line and "202" in line for line in request_lines), request_lines
     assert not [line for line in request_lines if "/sandbox/" in line], request_lines  # quiet sandbox
-    banner = text[: text.index("ready in")].strip().splitlines()
-    assert banner[-3].strip() == f"Console: {box.url}/console"
-    assert banner[-2].strip().startswith("Send a test SMS: ")
-    assert banner[-1].strip() == f"Sandbox inbox: {box.url}/sandbox/inbox"
 
 
 def test_a_pipe_gets_json_and_sandbox_traffic_only_when_asked(tmp_path: Path) -> None:
