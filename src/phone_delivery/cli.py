@@ -35,7 +35,6 @@ keys_app = typer.Typer(
     help="Manage the keys that encrypt secrets at rest.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 app.add_typer(keys_app, name="keys")
-register_client_commands(app)  # login, send, environments, senders, chain, ... (docs/cli.md)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder for the SQLite file and key file.")]
 Port = Annotated[int | None, typer.Option("--port", help="Port to listen on.")]
@@ -461,6 +460,10 @@ async def _bootstrap(settings: Settings) -> dict[str, str] | None:
         "clientSecret": issued.client_secret,
         "tokenPath": f"/{env.id}/as/token",
     }
+
+
+# After the server commands, so that --help lists serve and dev first.
+register_client_commands(app)  # login, send, environments, senders, chain, ... (docs/cli.md)
 
 
 def main() -> None:
