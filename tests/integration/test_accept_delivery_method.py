@@ -114,3 +114,22 @@ def test_unconfigured_pingone_twilio_is_refused_at_accept(sandbox: SandboxAdmin,
             in find_detail(body, "INVALID_VALUE", "deliveryMethod")["message"]
         )
         assert api.get(f"/v1/environments/{env}/notifications").json()["_embedded"]["notifications"] == []
+
+
+def test_pingone_twilio_without_a_from_number_sends_sms_but_refuses_voice(sandbox: SandboxAdmin, tmp_path: Any) -> None:
+    platform = sandbox.http.post("/_admin/accounts", json={"messagingServices": ["Platform"]}).json()
+    settings = sqlite_settings(
+        tmp_path,
+        sandbox,
+        platform_twilio_account_sid=platform["accountSid"],
+        platform_twilio_auth_token=platform["authToken"],
+        platform_twilio_messaging_service_sid=platform["messagingServices"][0]["sid"],
+    )
+    with private_service(settings, bootstrap(settings)) as api:
+        env = api.new_environment()
+        body = assert_pingone_error(send(api, env, method="VOICE"), 400, "INVALID_DATA")
+        assert find_detail(body, "INVALID_VALUE", "deliveryMethod")["message"] == (
+            "No sender in the fallback chain can deliver VOICE: "
+            "PINGONE_TWILIO (PINGONE_TWILIO, which delivers SMS only)."
+        )
+        assert send(api, env).status_code == 202
