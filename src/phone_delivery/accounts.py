@@ -16,9 +16,11 @@ from phone_delivery.domain.models import (
     Environment,
     RoleAssignment,
 )
+from phone_delivery.domain.policies import DEFAULT_POLICY_NAME, default_rules, new_policy_id
 from phone_delivery.security.client_secrets import hash_client_secret, new_client_secret
 from phone_delivery.store.database import Conn
 from phone_delivery.store.environments_repo import ApplicationRepository, EnvironmentRepository
+from phone_delivery.store.policies_repo import PolicyRepository
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,18 @@ async def create_environment(
         updated_at=now,
     )
     await EnvironmentRepository(conn).insert(env)
+    # Every environment has exactly one default notification policy, from its first moment.
+    await PolicyRepository(conn).insert(
+        {
+            "id": new_policy_id(),
+            "environment_id": env.id,
+            "name": DEFAULT_POLICY_NAME,
+            "default": True,
+            "rules": default_rules(),
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     return env
 
 

@@ -118,6 +118,23 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str | None]] = {
         "NotificationsSettingsUpdate",
     ),
     ("/v1/environments/{envID}/notificationsSettings", "delete"): ("deleteNotificationsSettings", None),
+    ("/v1/environments/{envID}/notificationsPolicies", "get"): ("readAllNotificationsPolicies", None),
+    ("/v1/environments/{envID}/notificationsPolicies", "post"): (
+        "createNotificationsPolicy",
+        "NotificationsPolicyCreate",
+    ),
+    ("/v1/environments/{envID}/notificationsPolicies/{notificationsPolicyID}", "get"): (
+        "readOneNotificationsPolicy",
+        None,
+    ),
+    ("/v1/environments/{envID}/notificationsPolicies/{notificationsPolicyID}", "put"): (
+        "updateNotificationsPolicy",
+        "NotificationsPolicyUpdate",
+    ),
+    ("/v1/environments/{envID}/notificationsPolicies/{notificationsPolicyID}", "delete"): (
+        "deleteNotificationsPolicy",
+        None,
+    ),
     ("/v1/environments/{envID}/notifications", "get"): ("readAllNotifications", None),
     ("/v1/environments/{envID}/notifications", "post"): ("createNotification", "NotificationCreate"),
     ("/v1/environments/{envID}/notifications/{notificationID}", "get"): ("readOneNotification", None),

@@ -307,6 +307,60 @@ ACTIVITY = _obj(
     resources={"type": "array", "items": _obj(["type", "id"], type=_STRING, id=_STRING)},
     result=_obj(["status"], status=_STRING, description=_STRING),
 )
+_METHODS = {"type": "array", "items": _STRING}
+_COUNTRIES = {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}}
+_COOLDOWN = _obj(
+    ["enabled"],
+    enabled={"type": "boolean"},
+    periods={
+        "type": "array",
+        "items": _obj(["duration", "timeUnit"], duration={"type": "integer"}, timeUnit=_STRING),
+    },
+    groupBy=_STRING,
+    resendLimit={"type": "integer"},
+)
+NOTIFICATION_POLICY = _obj(
+    ["id", "environment", "name", "default", "quotas", "createdAt", "updatedAt"],
+    _links=_LINKS,
+    id=_ID,
+    environment=_ENV_REF,
+    name=_STRING,
+    default={"type": "boolean"},
+    quotas={
+        "type": "array",
+        "items": _obj(
+            ["type", "deliveryMethods"],
+            type={"type": "string", "enum": ["USER", "ENVIRONMENT"]},
+            deliveryMethods=_METHODS,
+            total={"type": "integer"},
+            claimed={"type": "integer"},
+            unclaimed={"type": "integer"},
+        ),
+    },
+    countryLimit=_obj(
+        ["type", "countries"],
+        type={"type": "string", "enum": ["NONE", "ALLOWED", "DENIED"]},
+        deliveryMethods=_METHODS,
+        countries=_COUNTRIES,
+    ),
+    providerConfiguration=_obj(
+        ["conditions"],
+        conditions={
+            "type": "array",
+            "items": _obj(
+                ["fallbackChain"],
+                deliveryMethods=_METHODS,
+                countries=_COUNTRIES,
+                fallbackChain={"type": "array", "items": _obj(["id"], id=_STRING)},
+            ),
+        },
+    ),
+    cooldownConfiguration=_obj(
+        ["sms", "voice", "email", "whatsApp"], sms=_COOLDOWN, voice=_COOLDOWN, email=_COOLDOWN, whatsApp=_COOLDOWN
+    ),
+    createdAt=_TIME,
+    updatedAt=_TIME,
+)
 TEST_RESULT = _obj(
     ["status", "provider"],
     status={"type": "string", "enum": ["SENT", "FAILED"]},
@@ -350,6 +404,7 @@ NAMED_RESPONSES: dict[str, dict[str, Any]] = {
     "RoleAssignment": ROLE_ASSIGNMENT,
     "ApplicationSecret": SECRET,
     "NotificationsSettings": NOTIFICATION_SETTINGS,
+    "NotificationsPolicy": NOTIFICATION_POLICY,
     "Notification": NOTIFICATION,
     "Activity": ACTIVITY,
     "TestMessageResult": TEST_RESULT,

@@ -46,6 +46,9 @@ class SenderStore(Protocol):
     async def delete(self, environment_id: str, sender_id: str) -> bool: ...
     async def record(self, activity: Activity) -> None: ...
     async def fallback_chain(self, environment_id: str) -> list[str]: ...
+    async def policy_references(self, environment_id: str, sender_id: str) -> list[tuple[str, str]]:
+        """(policy name, field path) of every notification policy chain entry naming the sender."""
+        ...
 
 
 class SenderTransactions(Protocol):
@@ -173,6 +176,9 @@ class SenderService:
     async def delete(self, actor: Principal, environment_id: str, sender_id: str) -> None:
         now = now_ms()
         async with self._tx.write() as store:
+            # The environment's lock orders this delete with chain and policy writes, which check
+            # their senders under the same lock: no chain can come to name a deleted sender.
+            await store.environment_exists(environment_id, lock=True)
             existing = await store.get(environment_id, sender_id)
             if existing is None:
                 raise NotFound("The phone delivery settings were not found.")
@@ -188,6 +194,22 @@ class SenderService:
                             "id",
                             {"referencedValues": ["notificationsSettings.smsProvidersFallbackChain"]},
                         )
+                    ],
+                )
+            references = await store.policy_references(environment_id, sender_id)
+            if references:
+                names = sorted({name for name, _ in references})
+                raise InvalidData(
+                    "The sender is in use and cannot be deleted.",
+                    [
+                        Detail(
+                            "CONSTRAINT_VIOLATION",
+                            f"{target} of the notification policy '{name}' refers to this sender; "
+                            "remove it from the policy's chain first.",
+                            "id",
+                            {"referencedValues": names},
+                        )
+                        for name, target in references
                     ],
                 )
             if not await store.delete(environment_id, sender_id):

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from phone_delivery.domain.models import Activity, Sender
+from phone_delivery.domain.policies import chain_senders
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
+from phone_delivery.store.policies_repo import PolicyRepository
 from phone_delivery.store.senders_repo import SenderRepository
 
 
@@ -20,6 +22,7 @@ class SqlSenderStore:
         self._environments = EnvironmentRepository(conn)
         self._activities = ActivityRepository(conn)
         self._settings = NotificationSettingsRepository(conn)
+        self._policies = PolicyRepository(conn)
 
     async def environment_exists(self, environment_id: str, *, lock: bool = False) -> bool:
         return await self._environments.get(environment_id, lock=lock) is not None
@@ -48,6 +51,14 @@ class SqlSenderStore:
     async def fallback_chain(self, environment_id: str) -> list[str]:
         settings = await self._settings.get(environment_id)
         return list(settings["smsProvidersFallbackChain"]) if settings else []
+
+    async def policy_references(self, environment_id: str, sender_id: str) -> list[tuple[str, str]]:
+        return [
+            (policy["name"], target)
+            for policy in await self._policies.list(environment_id)
+            for entry, target in chain_senders(policy["rules"])
+            if entry == sender_id
+        ]
 
 
 class SqlSenderTransactions:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -191,4 +192,40 @@ early_callbacks = Table(
     Column("error_code", String(64), nullable=True),
     Column("error_message", Text, nullable=True),
     Column("received_at", BigInteger, nullable=False),
+)
+
+# PingOne's notification policies; ``rules`` holds quotas, countryLimit, providerConfiguration and
+# cooldownConfiguration as answered. One default per environment (the partial unique index).
+notification_policies = Table(
+    "notification_policies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("environment_id", "name", name="uq_notification_policies_environment_name"),
+    Index(
+        "ix_notification_policies_one_default",
+        "environment_id",
+        unique=True,
+        sqlite_where=text("is_default"),
+        postgresql_where=text("is_default"),
+    ),
+)
+
+# Counters of the send path's limits (a quota's day, a cooldown's series): one row per key, updated
+# by a conditional upsert in the transaction that writes the notification, so that two sends never
+# both take the last unit.
+notification_counters = Table(
+    "notification_counters",
+    metadata,
+    Column("environment_id", String(36), ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("counter_key", String(255), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Column("blocked_until", BigInteger, nullable=True),
 )

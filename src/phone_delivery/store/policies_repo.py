@@ -1,0 +1,173 @@
+"""Notification policy rows, and the one query the send path makes to know what applies to a send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, select, true, update
+
+from phone_delivery.store.database import Conn
+from phone_delivery.store.tables import environments, notification_policies, notification_settings
+
+_COLUMNS = (
+    notification_policies.c.id,
+    notification_policies.c.environment_id,
+    notification_policies.c.name,
+    notification_policies.c.is_default,
+    notification_policies.c.rules,
+    notification_policies.c.created_at,
+    notification_policies.c.updated_at,
+)
+
+
+def _send_context(by_id: bool) -> Any:
+    """Built once (read on every send): the environment, its settings, and the policy that applies
+    (the one named, else the default), in one round trip."""
+    policy_match = (
+        notification_policies.c.id == bindparam("policy_id") if by_id else notification_policies.c.is_default == true()
+    )
+    return (
+        select(
+            environments.c.id,
+            notification_settings.c.sms_providers_fallback_chain,
+            notification_settings.c.delivery_mode,
+            notification_settings.c.whitelist,
+            notification_policies.c.id.label("policy_id"),
+            notification_policies.c.name.label("policy_name"),
+            notification_policies.c.rules,
+        )
+        .select_from(
+            environments.outerjoin(
+                notification_settings, notification_settings.c.environment_id == environments.c.id
+            ).outerjoin(
+                notification_policies,
+                and_(notification_policies.c.environment_id == environments.c.id, policy_match),
+            )
+        )
+        .where(environments.c.id == bindparam("environment_id"))
+    )
+
+
+_CONTEXT_DEFAULT = _send_context(False)
+_CONTEXT_BY_ID = _send_context(True)
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What the send path needs of an environment, read in one query."""
+
+    fallback_chain: list[str]
+    delivery_mode: str
+    whitelist: frozenset[str]  # user ids
+    policy_id: str | None
+    policy_name: str | None
+    rules: dict[str, Any] | None
+
+
+def policy_row(row: Any) -> dict[str, Any]:
+    m = row._mapping
+    return {
+        "id": m["id"],
+        "environment_id": m["environment_id"],
+        "name": m["name"],
+        "default": bool(m["is_default"]),
+        "rules": dict(m["rules"]),
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+    }
+
+
+class PolicyRepository:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def send_context(self, environment_id: str, policy_id: str | None) -> SendContext | None:
+        """None when there is no such environment; ``policy_id`` None when the named policy is not one
+        of this environment's."""
+        query = _CONTEXT_BY_ID if policy_id is not None else _CONTEXT_DEFAULT
+        params = {"environment_id": environment_id, "policy_id": policy_id}
+        row = (await self.conn.execute(query, params)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return SendContext(
+            fallback_chain=list(m["sms_providers_fallback_chain"] or []),
+            delivery_mode=m["delivery_mode"] or "ALL",
+            whitelist=frozenset(item["user"]["id"] for item in (m["whitelist"] or [])),
+            policy_id=m["policy_id"],
+            policy_name=m["policy_name"],
+            rules=dict(m["rules"]) if m["rules"] is not None else None,
+        )
+
+    async def list(self, environment_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(*_COLUMNS)
+            .where(notification_policies.c.environment_id == environment_id)
+            .order_by(notification_policies.c.created_at, notification_policies.c.id)
+        )
+        return [policy_row(r) for r in await self.conn.execute(query)]
+
+    async def get(self, environment_id: str, policy_id: str) -> dict[str, Any] | None:
+        query = select(*_COLUMNS).where(
+            notification_policies.c.environment_id == environment_id, notification_policies.c.id == policy_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return policy_row(row) if row is not None else None
+
+    async def count(self, environment_id: str) -> int:
+        query = select(func.count()).where(notification_policies.c.environment_id == environment_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def name_taken(self, environment_id: str, name: str, except_id: str | None = None) -> str | None:
+        """The id of another policy of the environment with this name."""
+        query = select(notification_policies.c.id).where(
+            notification_policies.c.environment_id == environment_id, notification_policies.c.name == name
+        )
+        if except_id is not None:
+            query = query.where(notification_policies.c.id != except_id)
+        row = (await self.conn.execute(query)).first()
+        return str(row[0]) if row is not None else None
+
+    async def clear_default(self, environment_id: str) -> None:
+        await self.conn.execute(
+            update(notification_policies)
+            .where(notification_policies.c.environment_id == environment_id, notification_policies.c.is_default)
+            .values(is_default=False)
+        )
+
+    async def insert(self, policy: dict[str, Any]) -> None:
+        await self.conn.execute(
+            notification_policies.insert().values(
+                id=policy["id"],
+                environment_id=policy["environment_id"],
+                name=policy["name"],
+                is_default=policy["default"],
+                rules=policy["rules"],
+                created_at=policy["created_at"],
+                updated_at=policy["updated_at"],
+            )
+        )
+
+    async def replace(self, policy: dict[str, Any]) -> None:
+        await self.conn.execute(
+            update(notification_policies)
+            .where(
+                notification_policies.c.environment_id == policy["environment_id"],
+                notification_policies.c.id == policy["id"],
+            )
+            .values(
+                name=policy["name"],
+                is_default=policy["default"],
+                rules=policy["rules"],
+                updated_at=policy["updated_at"],
+            )
+        )
+
+    async def delete(self, environment_id: str, policy_id: str) -> bool:
+        result = await self.conn.execute(
+            delete(notification_policies).where(
+                notification_policies.c.environment_id == environment_id, notification_policies.c.id == policy_id
+            )
+        )
+        return bool(result.rowcount)

@@ -1,0 +1,162 @@
+"""Attacks on notificationsPolicies: another tenant's senders and policies, hostile names and sizes,
+malformed shapes, and races on the name, the default flag and the senders a chain names. Never a 500."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack
+from tests.integration.test_notification_policies import body, check, create, listed, policies_path
+from tests.security.tenants import messaging_service_sender, new_tenant
+from tests.support import Api, SandboxAdmin, assert_pingone_error, detail
+
+
+def test_another_tenants_sender_cannot_be_in_a_chain(stack: Stack, admin_api: Api, sandbox: SandboxAdmin) -> None:
+    mine, theirs = new_tenant(stack, admin_api, "mine"), new_tenant(stack, admin_api, "theirs")
+    their_sender, _ = messaging_service_sender(theirs.api, theirs.environment_id, sandbox)
+    conditions = [{"fallbackChain": [{"id": their_sender}]}]
+    refused = mine.api.post(
+        policies_path(mine.environment_id), json=body(providerConfiguration={"conditions": conditions})
+    )
+    error = assert_pingone_error(refused, 400, "INVALID_DATA")
+    assert detail(error, "INVALID_VALUE", "providerConfiguration.conditions[0].fallbackChain[0].id")
+    assert their_sender not in refused.text
+    # nor by replacing an existing policy
+    policy = create(mine.api, mine.environment_id, name="mine")
+    replaced = mine.api.put(
+        policies_path(mine.environment_id, policy["id"]),
+        json=body("mine", providerConfiguration={"conditions": conditions}),
+    )
+    assert_pingone_error(replaced, 400, "INVALID_DATA")
+    assert "providerConfiguration" not in mine.api.get(policies_path(mine.environment_id, policy["id"])).json()
+
+
+def test_a_tenant_reaches_no_policy_of_another(stack: Stack, admin_api: Api) -> None:
+    mine, theirs = new_tenant(stack, admin_api, "mine"), new_tenant(stack, admin_api, "theirs")
+    theirs_policy = create(theirs.api, theirs.environment_id, name="secret policy")
+    own_path = policies_path(theirs.environment_id, theirs_policy["id"])
+    for response in (
+        mine.api.get(policies_path(theirs.environment_id)),
+        mine.api.get(own_path),
+        mine.api.put(own_path, json=body("taken over")),
+        mine.api.delete(own_path),
+        mine.api.post(policies_path(theirs.environment_id), json=body("planted")),
+    ):
+        assert_pingone_error(response, 403, "ACCESS_FAILED")
+    # their policy id under my environment is simply not found
+    crossed = policies_path(mine.environment_id, theirs_policy["id"])
+    for response in (mine.api.get(crossed), mine.api.put(crossed, json=body("x")), mine.api.delete(crossed)):
+        assert_pingone_error(response, 404, "NOT_FOUND")
+    assert theirs.api.get(own_path).json()["name"] == "secret policy"
+    assert len(listed(theirs.api, theirs.environment_id)) == 2
+
+
+def test_non_ascii_names_round_trip(admin_api: Api, env: str) -> None:
+    name = "Politique für Übersee 日本 🚀 ‮rtl"
+    created = create(admin_api, env, name=name)
+    assert created["name"] == name
+    assert admin_api.get(policies_path(env, created["id"])).json()["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "target"),
+    [
+        ({"name": "x" * 100_000}, "SIZE_LIMIT_EXCEEDED", "name"),
+        (
+            {"countryLimit": {"type": "ALLOWED", "countries": ["US"] * 301}},
+            "SIZE_LIMIT_EXCEEDED",
+            "countryLimit.countries",
+        ),
+        (
+            {"providerConfiguration": {"conditions": [{"fallbackChain": [{"id": "PINGONE_TWILIO"}]}] * 51}},
+            "SIZE_LIMIT_EXCEEDED",
+            "providerConfiguration.conditions",
+        ),
+        (
+            {"providerConfiguration": {"conditions": [{"fallbackChain": [{"id": "x" * 65}]}]}},
+            "SIZE_LIMIT_EXCEEDED",
+            "providerConfiguration.conditions[0].fallbackChain[0].id",
+        ),
+        (
+            {
+                "providerConfiguration": {
+                    "conditions": [
+                        {"countries": ["de"], "fallbackChain": [{"id": "PINGONE_TWILIO"}]},
+                        {"fallbackChain": [{"id": "PINGONE_TWILIO"}]},
+                    ]
+                }
+            },
+            "INVALID_VALUE",
+            "providerConfiguration.conditions[0].countries[0]",
+        ),
+        ({"countryLimit": {"type": "ALLOWED", "countries": ["Ü1"]}}, "INVALID_VALUE", "countryLimit.countries[0]"),
+        ({"countryLimit": {"type": "ALLOWED", "countries": ["D\u0415"]}}, "INVALID_VALUE", "countryLimit.countries[0]"),
+        ({"quotas": [{"type": "USER", "deliveryMethods": ["SMS"], "total": 2**63}]}, "OUT_OF_RANGE", "quotas[0].total"),
+        ({"quotas": [{"type": "USER", "deliveryMethods": ["SMS"], "total": -1}]}, "OUT_OF_RANGE", "quotas[0].total"),
+        ({"quotas": [{"type": "USER", "deliveryMethods": ["SMS"], "total": 1.5}]}, "INVALID_VALUE", "quotas[0].total"),
+        ({"quotas": "all of them"}, "INVALID_VALUE", "quotas"),
+        ({"countryLimit": ["ALLOWED"]}, "INVALID_VALUE", "countryLimit"),
+        ({"cooldownConfiguration": None, "providerConfiguration": {"conditions": None}}, "INVALID_VALUE", None),
+    ],
+)
+def test_hostile_values_get_pingone_errors(
+    admin_api: Api, env: str, changes: dict[str, Any], code: str, target: str | None
+) -> None:
+    response = admin_api.post(policies_path(env), json={**body(), **changes})
+    error = assert_pingone_error(response, 400, "INVALID_DATA")
+    if target is not None:
+        detail(error, code, target)
+    assert len(listed(admin_api, env)) == 1
+
+
+@pytest.mark.parametrize(
+    "raw", [b"[]", b'"policy"', b"{", b"null", b'{"name": "x", "quotas": [' + b"[" * 5000 + b"]" * 5000 + b"]}"]
+)
+def test_malformed_bodies_are_400(admin_api: Api, env: str, raw: bytes) -> None:
+    response = admin_api.post(policies_path(env), content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] in ("INVALID_REQUEST", "INVALID_DATA")
+
+
+def test_concurrent_creates_of_one_name_make_one_policy(admin_api: Api, env: str) -> None:
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda _: admin_api.post(policies_path(env), json=body("Race")), range(16)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [400] * 15, [r.text for r in responses if r.status_code not in (201, 400)]
+    for refused in (r for r in responses if r.status_code == 400):
+        detail(refused.json(), "UNIQUENESS_VIOLATION", "name")
+    assert [p["name"] for p in listed(admin_api, env)].count("Race") == 1
+
+
+def test_concurrent_default_changes_leave_exactly_one_default(admin_api: Api, env: str) -> None:
+    policies = [create(admin_api, env, name=f"candidate {i}") for i in range(8)]
+
+    def make_default(policy: dict[str, Any]) -> int:
+        return admin_api.put(policies_path(env, policy["id"]), json=body(policy["name"], default=True)).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(make_default, policies)) == [200] * 8
+    final = listed(admin_api, env)
+    assert sum(p["default"] for p in final) == 1
+    for item in final:
+        check(item)
+
+
+def test_a_sender_deleted_while_a_policy_names_it(admin_api: Api, sandbox: SandboxAdmin) -> None:
+    """A policy naming a sender and the sender's delete, at once: never both."""
+    for _ in range(4):
+        env = admin_api.new_environment(f"race-{uuid.uuid4().hex[:6]}")
+        sender, _ = messaging_service_sender(admin_api, env, sandbox)
+        policy_body = body("Names it", providerConfiguration={"conditions": [{"fallbackChain": [{"id": sender}]}]})
+        with ThreadPoolExecutor(2) as pool:
+            made = pool.submit(admin_api.post, policies_path(env), json=policy_body)
+            gone = pool.submit(admin_api.delete, admin_api.senders_path(env, sender))
+            created, deleted = made.result(), gone.result()
+        assert (created.status_code, deleted.status_code) in ((201, 400), (400, 204)), (created.text, deleted.text)
+        sender_exists = admin_api.get(admin_api.senders_path(env, sender)).status_code == 200
+        named = any("providerConfiguration" in p for p in listed(admin_api, env))
+        assert sender_exists == named
