@@ -153,10 +153,15 @@ def test_many_waiters_are_all_answered(box: ServedSandbox) -> None:
         response = httpx.get(f"{box.url}/_admin/inbox/latest", params={"to": to, "wait": 10}, timeout=15)
         answers.append(response.status_code)
 
+    listening = box.state.inbox.listeners
     waiters = [threading.Thread(target=wait) for _ in range(30)]
     for waiter in waiters:
         waiter.start()
-    time.sleep(0.5)
+    # Deliver once all 30 are waiting (a fixed sleep lost a late waiter on a loaded machine).
+    deadline = time.monotonic() + 10
+    while box.state.inbox.listeners < listening + 30 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert box.state.inbox.listeners == listening + 30
     box.state.deliver(sms(to, "Code 8888"))
     for waiter in waiters:
         waiter.join(timeout=15)
