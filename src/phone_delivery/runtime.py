@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry
 
+from phone_delivery.delivery.policy_gate import RefusalMetrics
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import NotificationService
 from phone_delivery.domain.ports import ProviderFactory
@@ -104,7 +105,8 @@ async def build_services(
         settings.public_base_url,
         writer,
     )
-    notifications = NotificationService(database, cipher, resolver, worker.wake, writer)
+    refusals = RefusalMetrics(registry) if registry is not None else None
+    notifications = NotificationService(database, cipher, resolver, worker.wake, writer, refusals)
     return Services(
         notifications=notifications,
         worker=worker,

@@ -32,6 +32,7 @@ from phone_delivery.domain.errors import (
     ProviderRejected,
     ProviderUnavailable,
     RequestFailed,
+    RequestLimited,
     ServiceUnavailable,
     Unauthenticated,
     UnsupportedGrantType,
@@ -53,6 +54,7 @@ ERROR_TABLE: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "ACCESS_FAILED"),
     (Forbidden, 403, "ACCESS_FAILED"),
     (NotFound, 404, "NOT_FOUND"),
+    (RequestLimited, 429, "REQUEST_LIMITED"),
     (ServiceUnavailable, 503, "REQUEST_FAILED"),
 ]
 
@@ -100,6 +102,8 @@ def domain_error_response(exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     elif status == 503:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    elif isinstance(exc, RequestLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     log.log(
         logging.WARNING if status == 503 else logging.INFO,
         "request_error",

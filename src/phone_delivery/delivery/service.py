@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from phone_delivery.delivery.policy_gate import PolicyGate, RefusalMetrics, rejected_activity
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.signatures import signature_matches
 from phone_delivery.domain.activities import new_activity
@@ -21,16 +22,18 @@ from phone_delivery.domain.notifications import (
     SENDING,
     SENT,
     UNDELIVERED,
+    AcceptedRequest,
     accept,
     reports_by_twilio_callback,
 )
+from phone_delivery.domain.policy_rules import Refusal, SendFacts
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.batch_writer import BatchWriter
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
-from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
 from phone_delivery.store.notifications_repo import NotificationRepository, seal
+from phone_delivery.store.policies_repo import PolicyRepository
 
 IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
 DELIVERED_STATES = {"delivered": DELIVERED, "read": DELIVERED, "completed": DELIVERED}
@@ -51,7 +54,9 @@ class NotificationService:
         resolver: SenderResolver,
         wake: Callable[[], None],
         writer: BatchWriter,
+        refusals: RefusalMetrics | None = None,
     ) -> None:
+        self._gate = PolicyGate("sqlite" if database.sqlite else "postgresql", refusals)
         self._database = database
         self._writer = writer
         self._cipher = cipher
@@ -61,15 +66,22 @@ class NotificationService:
     async def accept(
         self, actor: Principal, env: str, body: dict[str, Any], key: str | None
     ) -> tuple[dict[str, Any], bool]:
-        """Validate and write to the outbox (one group-committed transaction). With an Idempotency-Key
-        seen in the last 24 hours the original notification is returned (False: nothing new)."""
+        """Validate, apply the notification policy and write to the outbox (one group-committed
+        transaction, which also takes the policy's quota units). With an Idempotency-Key seen in the
+        last 24 hours the original notification is returned (False: nothing new)."""
         request = accept(body)
         async with self._database.read() as conn:
-            configured = await NotificationSettingsRepository(conn).fallback_chain(env)
-        if configured is None:
+            context = await PolicyRepository(conn).send_context(env, request.policy_id)
+        if context is None:
             raise NotFound("The environment was not found.")
-        chain = configured or [PINGONE_TWILIO]
+        if request.policy_id is not None and context.policy_id is None:
+            raise InvalidData.single("INVALID_VALUE", "policy.id", "Not a notification policy of this environment.")
         now = now_ms()
+        send = SendFacts(request.delivery_method, request.to, request.country, request.user_id)
+        plan = self._gate.plan(context, send, now)
+        if plan.refusal is not None:
+            return await self._refuse(actor, env, request, key, send, plan.refusal, context.policy_name, now)
+        chain = plan.chain or context.fallback_chain or [PINGONE_TWILIO]
         try:
             await self._check_chain_delivers(env, chain, request.delivery_method)
         except InvalidData:
@@ -109,7 +121,7 @@ class NotificationService:
             env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now
         )
 
-        async def write(conn: Conn) -> tuple[dict[str, Any], bool]:
+        async def write(conn: Conn) -> tuple[dict[str, Any] | None, bool, Refusal | None]:
             repo = NotificationRepository(conn)
             if key is not None:
                 existing = await repo.by_idempotency_key(env, key)
@@ -120,15 +132,22 @@ class NotificationService:
                             "Idempotency-Key",
                             "This Idempotency-Key was used with a different request in the last 24 hours.",
                         )
-                    return existing, False
+                    return existing, False, None
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
+            # Returned, not raised: a refusal must not fail the other sends of the group commit.
+            refusal = await self._gate.take(conn, env, plan.claims, now) if plan.claims else None
+            if refusal is not None:
+                await ActivityRepository(conn).insert(
+                    rejected_activity(env, actor, send, refusal, context.policy_name, now)
+                )
+                return None, False, refusal
             await repo.insert(values)
             await ActivityRepository(conn).insert(activity)
-            return values, True
+            return values, True, None
 
         try:
-            row, created = await self._writer.run(write)
+            row, created, refusal = await self._writer.run(write)
         except IntegrityError:
             # The environment was deleted meanwhile, or a concurrent request took the same key.
             async with self._database.read() as conn:
@@ -136,9 +155,41 @@ class NotificationService:
             if winner is None:
                 raise NotFound("The environment was not found.") from None
             return winner, False
+        if refusal is not None or row is None:
+            assert refusal is not None
+            self._gate.refused(refusal)
+            raise refusal.error
         if created:
             self._wake()
         return row, created
+
+    async def _refuse(
+        self,
+        actor: Principal,
+        env: str,
+        request: AcceptedRequest,
+        key: str | None,
+        send: SendFacts,
+        refusal: Refusal,
+        policy_name: str | None,
+        now: int,
+    ) -> tuple[dict[str, Any], bool]:
+        """A send the policy refuses before anything is queued: its activity, then its error (a replay
+        of a request accepted before the policy changed still gets its notification)."""
+        replayed = await self._replay(env, key, request.fingerprint, now) if key is not None else None
+        if replayed is not None:
+            return replayed, False
+        activity = rejected_activity(env, actor, send, refusal, policy_name, now)
+
+        async def record(conn: Conn) -> None:
+            await ActivityRepository(conn).insert(activity)
+
+        try:
+            await self._writer.run(record)
+        except IntegrityError:
+            raise NotFound("The environment was not found.") from None
+        self._gate.refused(refusal)
+        raise refusal.error
 
     async def _replay(self, env: str, key: str, fingerprint: str, now: int) -> dict[str, Any] | None:
         async with self._database.read() as conn:

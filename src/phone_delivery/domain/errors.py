@@ -72,6 +72,17 @@ class RequestFailed(DomainError):
     default_message = "The request could not be completed."
 
 
+class RequestLimited(DomainError):
+    """A limit of the caller's own configuration is reached, such as a notification policy's quota
+    (429 REQUEST_LIMITED); ``retry_after`` seconds until it frees up, sent as ``Retry-After``."""
+
+    default_message = "The request was rate limited."
+
+    def __init__(self, message: str | None = None, details: list[Detail] | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 class NotFound(DomainError):
     """Unknown resource or environment (404 NOT_FOUND)."""
 

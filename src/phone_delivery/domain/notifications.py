@@ -51,6 +51,11 @@ class _User(BaseModel):
     id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+class _PolicyRef(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 DELIVERY_METHODS = ("SMS", "VOICE")
 
 
@@ -65,6 +70,7 @@ class SendRequest(BaseModel):
         Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None
     ) = None
     user: _User | None = None
+    policy: _PolicyRef | None = None  # the notification policy that applies; else the default one
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class AcceptedRequest:
     locale: str | None
     user_id: str | None
     fingerprint: str  # identifies the request for Idempotency-Key reuse checks
+    policy_id: str | None = None
 
 
 def normalise_number(raw: str, target: str = "to") -> tuple[str, str | None]:
@@ -106,6 +113,7 @@ def accept(body: dict[str, Any]) -> AcceptedRequest:
                 request.otp,
                 request.locale,
                 request.user.id if request.user else None,
+                *([request.policy.id] if request.policy else []),
             ]
         ).encode()
     ).hexdigest()
@@ -118,6 +126,7 @@ def accept(body: dict[str, Any]) -> AcceptedRequest:
         request.locale,
         request.user.id if request.user else None,
         fingerprint,
+        request.policy.id if request.policy else None,
     )
 
 

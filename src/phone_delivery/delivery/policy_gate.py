@@ -1,0 +1,94 @@
+"""The notification policy on the send path: what it refuses before anything is queued, the chain it
+routes a send to, and the counters it takes in the outbox transaction (``NotificationService.accept``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter
+
+from phone_delivery.domain.activities import new_activity
+from phone_delivery.domain.models import Activity, Principal
+from phone_delivery.domain.policy_rules import (
+    CounterClaim,
+    Refusal,
+    SendFacts,
+    country_refusal,
+    delivery_mode_refusal,
+    quota_claim,
+    routed_chain,
+)
+from phone_delivery.store.counters_repo import CounterRepository
+from phone_delivery.store.database import Conn
+from phone_delivery.store.policies_repo import SendContext
+
+
+class RefusalMetrics:
+    """``phone_delivery_notifications_refused_total{rule}``: sends a policy refused, by the rule."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.refused = Counter(
+            "phone_delivery_notifications_refused_total",
+            "Sends refused by a notification policy or the delivery mode, by rule",
+            ["rule"],
+            registry=registry,
+        )
+
+    def count(self, rule: str) -> None:
+        self.refused.labels(rule=rule).inc()
+
+
+@dataclass
+class Plan:
+    """What the policy decided before the outbox transaction."""
+
+    refusal: Refusal | None = None
+    chain: list[str] | None = None  # a routing condition's chain; None: the environment's
+    claims: list[CounterClaim] = field(default_factory=list)
+
+
+def rejected_activity(
+    env: str, actor: Principal, send: SendFacts, refusal: Refusal, policy_name: str | None, at: int
+) -> Activity:
+    """``NOTIFICATION.REJECTED``: the refused send never becomes a notification, so the activity's
+    resource id is one of its own."""
+    description = f"{send.delivery_method} notification refused ({refusal.rule}): {refusal.reason}"
+    return new_activity(env, "NOTIFICATION", "REJECTED", str(uuid.uuid4()), description, actor, at, policy_name)
+
+
+class PolicyGate:
+    def __init__(self, dialect: str, metrics: RefusalMetrics | None = None) -> None:
+        self._dialect = dialect
+        self._metrics = metrics
+
+    def plan(self, context: SendContext, send: SendFacts, now: int) -> Plan:
+        refusal = delivery_mode_refusal(context.delivery_mode, context.whitelist, send)
+        if refusal is not None:
+            return Plan(refusal=refusal)
+        rules, policy_id, name = context.rules, context.policy_id, context.policy_name
+        if rules is None or policy_id is None or name is None:
+            return Plan()
+        refusal = country_refusal(name, rules, send)
+        if refusal is not None:
+            return Plan(refusal=refusal)
+        whitelisted = send.user_id is not None and send.user_id in context.whitelist
+        quota = quota_claim(policy_id, name, rules, send, whitelisted, now)
+        return Plan(chain=routed_chain(rules, send), claims=[quota] if quota else [])
+
+    async def take(self, conn: Conn, env: str, claims: list[CounterClaim], now: int) -> Refusal | None:
+        """Take every claim's unit, or none of them: the refusal of the first that has none left."""
+        repo = CounterRepository(conn, self._dialect)
+        taken: list[CounterClaim] = []
+        for claim in claims:
+            if not await repo.take(env, claim.key, claim.window_start, claim.limit, now):
+                for done in taken:
+                    await repo.give_back(env, done.key, done.window_start)
+                return claim.refusal
+            taken.append(claim)
+        return None
+
+    def refused(self, refusal: Refusal) -> None:
+        if self._metrics is not None:
+            self._metrics.count(refusal.rule)

@@ -1,0 +1,79 @@
+"""Quotas are exact under concurrency: with a quota of N and 200 concurrent sends split across two API
+servers on one database (two processes' worth of engines, writers and workers), exactly N are
+accepted, N notifications are queued and delivered, and every other send is refused with 429 and
+its activity. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from phone_delivery.app import create_app
+from tests.conftest import Stack
+from tests.integration.test_delivery import inbox, unique_number
+from tests.integration.test_policy_enforcement import queued_to, rejected, set_default
+from tests.support import Api, LiveServer, SandboxAdmin
+
+REQUESTS = 200
+
+
+async def _burst(bases: list[str], env: str, token: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        start = asyncio.Event()
+
+        async def one(index: int, body: dict[str, Any]) -> httpx.Response:
+            await start.wait()
+            return await client.post(
+                f"{bases[index % len(bases)]}/v1/environments/{env}/notifications",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+        tasks = [asyncio.create_task(one(i, body)) for i, body in enumerate(bodies)]
+        await asyncio.sleep(0)
+        start.set()
+        return list(await asyncio.gather(*tasks))
+
+
+@pytest.mark.parametrize(("quota_type", "limit"), [("USER", 7), ("ENVIRONMENT", 11)])
+def test_a_quota_of_n_accepts_exactly_n_of_200_concurrent_sends(
+    stack: Stack, admin_api: Api, env: str, sandbox: SandboxAdmin, quota_type: str, limit: int
+) -> None:
+    set_default(admin_api, env, quotas=[{"type": quota_type, "deliveryMethods": ["SMS", "Voice"], "total": limit}])
+    to = unique_number()
+    bodies = [
+        {
+            "deliveryMethod": "SMS",
+            "to": to,
+            "message": f"code {i}",
+            # USER: one user; ENVIRONMENT: a different user each time
+            "user": {"id": "one-user" if quota_type == "USER" else f"user-{i}"},
+        }
+        for i in range(REQUESTS)
+    ]
+    second = LiveServer(create_app(stack.settings)).start()  # another API server on the same database
+    try:
+        responses = asyncio.run(_burst([stack.url, second.url], env, admin_api.token, bodies))
+    finally:
+        second.stop()
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(202) == limit, {s: statuses.count(s) for s in set(statuses)}
+    assert statuses.count(429) == REQUESTS - limit, {s: statuses.count(s) for s in set(statuses)}
+    for refused in (r for r in responses if r.status_code == 429):
+        assert refused.json()["details"][0]["innerError"]["quotaLimit"] == limit
+    # exactly N in the outbox, N delivered, one rejection activity for every other send
+    assert len(queued_to(admin_api, env, to)) == limit
+    assert len(rejected(admin_api, env)) == REQUESTS - limit
+    deadline = time.monotonic() + 20
+    while len(inbox(sandbox, to)) < limit and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    assert len(inbox(sandbox, to)) == limit
+    # and the quota is still used up afterwards
+    late = admin_api.post(f"/v1/environments/{env}/notifications", json=bodies[0])
+    assert late.status_code == 429
