@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -467,8 +468,23 @@ def test_login_profiles_and_overrides(dev: Dev) -> None:
     unknown = moved.run("senders", "list", "--profile", "nope")
     assert unknown.returncode == 2 and "login --profile nope" in unknown.stderr
 
-    wrong = moved.run("senders", "list", "--profile", "ops", env={"PHONE_DELIVERY_CLIENT_SECRET": "wrong"})
-    assert wrong.returncode == 3 and "invalid_client" in wrong.stderr and "PHONE_DELIVERY_CLIENT_SECRET" in wrong.stderr
+    whole_set = {
+        "PHONE_DELIVERY_SERVER": creds["apiBase"],
+        "PHONE_DELIVERY_TOKEN_URL": creds["tokenUrl"],
+        "PHONE_DELIVERY_CLIENT_ID": creds["clientId"],
+        "PHONE_DELIVERY_CLIENT_SECRET": "wrong",
+        "PHONE_DELIVERY_ENVIRONMENT": dev.env_id,
+    }
+    wrong = moved.run("senders", "list", env=whole_set)
+    assert wrong.returncode == 3 and "invalid_client" in wrong.stderr and "environment variables" in wrong.stderr
+    # One variable does not patch the profile (its token URL would get this secret): a usage error.
+    mixed = moved.run("senders", "list", "--profile", "ops", env={"PHONE_DELIVERY_CLIENT_SECRET": "wrong"})
+    assert mixed.returncode == 2 and "one place" in mixed.stderr
+    alone = moved.run("senders", "list", env={"PHONE_DELIVERY_CLIENT_SECRET": "wrong"})
+    assert alone.returncode == 2 and "PHONE_DELIVERY_SERVER" in alone.stderr
+    assert moved.json("senders", "list", "--profile", "ops", env={"PHONE_DELIVERY_ENVIRONMENT": "Development"}) == (
+        dev.json("senders", "list")
+    )
     refused = dev.run(
         "login",
         "--profile",
@@ -488,6 +504,55 @@ def test_login_profiles_and_overrides(dev: Dev) -> None:
     assert dev_login.returncode == 0 and json.loads(dev_login.stdout)["environment"] == creds["environmentId"]
 
 
+def test_dev_mode_wins_over_a_default_profile(dev: Dev) -> None:
+    """The dev banner's `send` run in the dev folder goes to the dev server even with a `default`
+    profile (here a server that is down; old code used it: exit 3), and says which server it used."""
+    other = dev.folder / "other-config" / "profiles.json"
+    down = f"http://127.0.0.1:{free_port()}"
+    env = {"PHONE_DELIVERY_PROFILES_FILE": str(other)}
+    login = dev.run(
+        "login",
+        "--server",
+        down,
+        "--admin-env",
+        "x",
+        "--client-id",
+        "c",
+        "--client-secret",
+        "s",
+        "--env",
+        "Production",
+        "--no-verify",
+        env=env,
+    )
+    assert login.returncode == 0, login.stderr
+    sent = dev.run("send", "--to", "+14155550142", "--message", "dev first", env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert f"server {dev.creds['apiBase']} (dev mode's" in sent.stderr
+    assert dev.inbox("+14155550142")[0]["body"] == "dev first"
+    assert dev.run("send", "--to", "+14155550142", "--message", "x", "-p", "default", env=env).returncode == 3
+
+
+def test_ctrl_c_stops_tail_with_exit_130(dev: Dev) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "phone_delivery", "notifications", "tail", "--interval", "0.2"],
+        cwd=dev.folder,
+        env={**clean, "PHONE_DELIVERY_PROFILES_FILE": str(dev.profiles)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)  # past its first read
+        tail.send_signal(signal.SIGINT)
+        _, err = tail.communicate(timeout=30)
+    finally:
+        tail.kill()
+    assert tail.returncode == 130, err
+    assert "interrupted" in err and "Aborted" not in err and "Traceback" not in err
+
+
 def test_server_down_is_a_clean_error(dev: Dev) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     env = {
@@ -500,7 +565,7 @@ def test_server_down_is_a_clean_error(dev: Dev) -> None:
     for command in (["senders", "list"], ["send", "--to", "+14155550100", "--message", "x"], ["environments", "list"]):
         result = dev.run(*command, env=env)
         assert result.returncode == 3, command
-        assert result.stderr.startswith("error: CONNECTION_FAILED: cannot reach") and "Traceback" not in result.stderr
+        assert "error: CONNECTION_FAILED: cannot reach" in result.stderr and "Traceback" not in result.stderr
         assert "SeCrEt-9876" not in result.stderr
     bad_url = dev.run(
         "senders", "list", env={**env, "PHONE_DELIVERY_SERVER": "not a url", "PHONE_DELIVERY_TOKEN_URL": "::"}

@@ -12,6 +12,7 @@ USAGE = 2  # a bad option, argument or file: nothing was sent
 UNREACHABLE = 3  # could not connect, or the credentials were refused
 SEND_FAILED = 4  # a notification or test send ended FAILED or UNDELIVERED
 WAIT_TIMEOUT = 5  # send --wait gave up before a final status
+INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,11 @@ def secret_paths(body: Mapping[str, Any]) -> list[tuple[str, ...]]:
 def load(path: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
     """The senders of a file, variables expanded and fields checked."""
     try:
-        text = path.read_text() if str(path) != "-" else _stdin()
+        text = path.read_text(encoding="utf-8") if str(path) != "-" else _stdin()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
     documents = _parse(path, text)
     senders: list[dict[str, Any]] = []
     for document in documents:
@@ -96,17 +98,23 @@ def _stdin() -> str:
 
 
 def _parse(path: Path, text: str) -> list[Any]:
+    """The file's documents. A parse error names the file, line, column and the parser's problem,
+    never a snippet of the content (it could hold an inline secret, and end up in a CI log)."""
     if path.suffix.lower() == ".json":
         try:
             return [json.loads(text)]
-        except ValueError as exc:
-            raise UsageError(f"{path} is not valid JSON: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     import yaml  # JSON is YAML too: other suffixes (and stdin) are read as YAML
 
     try:
         return [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path} is not valid YAML: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise UsageError(f"{path} is not valid YAML: {where}{exc.problem or 'cannot be parsed'}") from None
+    except yaml.YAMLError:
+        raise UsageError(f"{path} is not valid YAML") from None
 
 
 def _expand(value: Any, environ: Mapping[str, str], missing: list[str]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated
 
 import typer
@@ -28,7 +29,8 @@ def list_activities(
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         path = f"/v1/environments/{environment['id']}/activities"
-        items = list(s.api.iter_items(path, "activities", limit=min(limit, 1000), actionType=action))[:limit]
+        pages = s.api.iter_items(path, "activities", limit=min(limit, 1000), actionType=action)
+        items = list(itertools.islice(pages, limit))  # no page after the one that holds the limit-th
         if s.output.json:
             s.output.data(items)
             return

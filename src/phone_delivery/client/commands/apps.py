@@ -11,6 +11,7 @@ import typer
 
 from phone_delivery.client import lookup
 from phone_delivery.client.commands.context import EnvOpt, OutputOpt, ProfileOpt, group, session
+from phone_delivery.client.errors import ClientError
 from phone_delivery.client.output import Format, Output
 
 app = group("Worker applications: list, create (with a role), rotate a secret (shown once).")
@@ -59,22 +60,37 @@ def create(
     profile: ProfileOpt = None,
     output: OutputOpt = Format.table,
 ) -> None:
-    """Create a worker application in an environment; its secret is shown once."""
+    """Create a worker application in an environment; its secret is shown once.
+
+    The secret (and the client id) are shown first, then the role is granted: if that fails, the
+    command says the application was created, and exits 1 with the secret already shown.
+    """
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         base = f"/v1/environments/{environment['id']}/applications"
         body: dict[str, Any] = {"name": name, **({"description": description} if description else {})}
         created = s.api.post(base, body)
         secret = created.pop("clientSecret")
-        roles = []
-        if admin:
-            role = {"role": {"id": "ENVIRONMENT_ADMIN"}, "scope": {"type": "ENVIRONMENT", "id": environment["id"]}}
-            roles.append(s.api.post(f"{base}/{created['id']}/roleAssignments", role))
         token_url = _token_url(s.api.credentials.server, environment["id"])
+        if not s.output.json:  # shown before anything else can fail: the server keeps only its hash
+            _once(s.output, created, secret, token_url)
+        roles: list[dict[str, Any]] = []
+        try:
+            if admin:
+                role = {"role": {"id": "ENVIRONMENT_ADMIN"}, "scope": {"type": "ENVIRONMENT", "id": environment["id"]}}
+                roles.append(s.api.post(f"{base}/{created['id']}/roleAssignments", role))
+        except ClientError as exc:
+            if s.output.json:
+                s.output.data({**created, "clientSecret": secret, "tokenUrl": token_url, "roleAssignments": roles})
+            exc.message = (
+                f"created application {created.get('name')!r} ({created['id']}), but the role could not be granted: "
+                f"{exc.message}"
+            )
+            raise
         if s.output.json:
             s.output.data({**created, "clientSecret": secret, "tokenUrl": token_url, "roleAssignments": roles})
-        else:
-            _once(s.output, created, secret, token_url)
+        elif roles:
+            s.output.note(f"granted Environment Admin of {environment['name']!r}")
 
 
 @app.command("rotate-secret")

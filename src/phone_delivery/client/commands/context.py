@@ -1,7 +1,9 @@
 """What every client command shares: its common options and the session that runs it.
 
 The session resolves the credentials (``profiles.resolve``), opens the API client, and turns every
-``ClientError`` into one clear message and the documented exit code, never a traceback.
+``ClientError`` into one clear message and the documented exit code, never a traceback. Ctrl-C ends
+a command with exit 130 (128 + SIGINT, as shells do) and one short line, not click's "Aborted!" and
+exit 1 (which the exit-code table gives to the server's refusals).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import typer
 
 from phone_delivery.client import profiles
 from phone_delivery.client.api import ApiClient
-from phone_delivery.client.errors import ClientError, UsageError
+from phone_delivery.client.errors import INTERRUPTED, ClientError, UsageError
 from phone_delivery.client.output import Format, Output
 
 ProfileOpt = Annotated[
@@ -24,7 +26,8 @@ ProfileOpt = Annotated[
     typer.Option(
         "--profile",
         "-p",
-        help="Profile to use (default: $PHONE_DELIVERY_PROFILE, else 'default', else dev mode's credentials).",
+        help="Profile to use (default: $PHONE_DELIVERY_PROFILE, else dev mode's credentials when this folder "
+        "has them, else 'default').",
         show_default=False,
     ),
 ]
@@ -49,6 +52,7 @@ class Session:
         self.environ = dict(os.environ)
         self._profile = profile
         self._api: ApiClient | None = None
+        self.interrupted: str | None = None  # what Ctrl-C says at this point of the command
 
     @property
     def api(self) -> ApiClient:
@@ -69,6 +73,9 @@ def session(profile: str | None = None, fmt: Format = Format.table) -> Iterator[
     except ClientError as exc:
         current.output.error(exc)
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        current.output.note("interrupted" + (f": {current.interrupted}" if current.interrupted else ""))
+        raise typer.Exit(INTERRUPTED) from None
     except httpx.InvalidURL as exc:
         current.output.error(UsageError(f"the server or token URL is not a valid URL: {exc}"))
         raise typer.Exit(UsageError.exit_code) from None

@@ -28,7 +28,8 @@ def login(
     client_secret: Annotated[
         str | None,
         typer.Option(
-            help="The client secret (default: $PHONE_DELIVERY_CLIENT_SECRET, else asked without echo).",
+            help="The client secret (default: $PHONE_DELIVERY_CLIENT_SECRET, else asked without echo). Prefer "
+            "those: a secret on the command line shows in ps and stays in the shell's history.",
             show_default=False,
         ),
     ] = None,
@@ -52,7 +53,7 @@ def login(
             path = profiles.dev_credentials_path(s.environ, data_dir)
             if not path.exists():
                 raise UsageError(f"{path} does not exist: start 'phone-delivery dev' (with --data-dir) first")
-            fields = profiles.profile_from_dev_credentials(profiles.read_dev_credentials(path))
+            fields = profiles.profile_from_dev_credentials(profiles.read_dev_credentials(path), path)
         given = {
             "server": server,
             "tokenUrl": token_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from phone_delivery.client import lookup
 from phone_delivery.client.api import ApiClient
 from phone_delivery.client.commands.context import EnvOpt, OutputOpt, ProfileOpt, group, session
 from phone_delivery.client.errors import SEND_FAILED, WAIT_TIMEOUT
-from phone_delivery.client.output import Format, Output
+from phone_delivery.client.output import Format, Output, safe
+from phone_delivery.client.provider_errors import describe
 
 app = group("The delivery log: list, show one with its attempts, follow new ones.")
 PATH = "/v1/environments/{env}/notifications"
@@ -47,7 +49,7 @@ def _sender_of(item: dict[str, Any], names: dict[str, str]) -> str:
 
 def _error_of(item: dict[str, Any]) -> str:
     error = item.get("error") or {}
-    return f"{error.get('code') or ''} {error.get('message') or ''}".strip()
+    return describe(error.get("code"), error.get("message"), (item.get("sender") or {}).get("provider"))
 
 
 def show_notification(output: Output, item: dict[str, Any], names: dict[str, str]) -> None:
@@ -74,7 +76,7 @@ def show_notification(output: Output, item: dict[str, Any], names: dict[str, str
                     (a.get("sender") or {}).get("name") or (a.get("sender") or {}).get("id"),
                     a.get("provider"),
                     a.get("outcome"),
-                    " ".join(str(v) for v in (a.get("errorCode"), a.get("errorMessage")) if v),
+                    describe(a.get("errorCode"), a.get("errorMessage"), a.get("provider")),
                     a.get("startedAt"),
                     a.get("finishedAt"),
                 )
@@ -101,16 +103,21 @@ def send(
 ) -> None:
     """Send an SMS (or a voice message) through the environment's fallback chain.
 
-    Exit 4 when it ends FAILED or UNDELIVERED, 5 when --wait times out before a final status.
+    Exit 4 when it ends FAILED or UNDELIVERED, 5 when --wait times out before a final status,
+    130 on Ctrl-C (the notification goes on).
     """
     with session(profile, output) as s:
+        if not s.output.json:  # which server (and whose credentials): a surprise is visible
+            s.output.note(f"server {s.api.credentials.server} ({s.api.credentials.source})")
         environment = lookup.environment(s.api, env)
         path = PATH.format(env=environment["id"])
         body = {"deliveryMethod": "VOICE" if voice else "SMS", "to": to, "message": message}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         item = s.api.post(path, body, headers=headers)
         if wait:
+            s.interrupted = f"stopped waiting; follow it with: phone-delivery notifications show {item['id']}"
             item = _follow(s.api, s.output, f"{path}/{item['id']}", item, timeout)
+            s.interrupted = None
         if s.output.json:
             s.output.data(item)
         elif wait:
@@ -131,11 +138,11 @@ def _follow(api: ApiClient, output: Output, path: str, item: dict[str, Any], tim
     """Poll until a final status or ``timeout``, showing a live status line on stderr."""
     started = time.monotonic()
     deadline = started + timeout
-    with output.err.status(f"{item['id']} {item['status']}") as line:
+    with output.status(f"{item['id']} {item['status']}") as line:
         while item["status"] not in FINAL and time.monotonic() < deadline:
             time.sleep(0.2)
             item = api.get(path)
-            line.update(f"{item['id']} {item['status']} ({time.monotonic() - started:.1f}s)")
+            line.update(safe(f"{item['id']} {item['status']} ({time.monotonic() - started:.1f}s)"))
     return item
 
 
@@ -174,7 +181,8 @@ def list_notifications(
             "deliveryMethod": method.upper() if method else None,
             "limit": min(limit, 1000),
         }
-        items = list(s.api.iter_items(PATH.format(env=environment["id"]), "notifications", **params))[:limit]
+        pages = s.api.iter_items(PATH.format(env=environment["id"]), "notifications", **params)
+        items = list(itertools.islice(pages, limit))  # no page after the one that holds the limit-th
         if s.output.json:
             s.output.data(items)
         else:
@@ -225,23 +233,22 @@ def tail(
     profile: ProfileOpt = None,
     output: OutputOpt = Format.table,
 ) -> None:
-    """Follow new notifications: one line when one appears and at each change of status (Ctrl-C stops).
+    """Follow new notifications: one line when one appears and at each change of status.
 
-    With --output json, one notification object per line (NDJSON).
+    Ctrl-C stops it (exit 130); --count or --timeout end it with exit 0. With --output json, one
+    notification object per line (NDJSON).
     """
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         path = PATH.format(env=environment["id"])
         follower = _Tail(s.api, s.output, path, to, _sender_names(s.api, environment["id"]))
         deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not (count is not None and follower.finished >= count):
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                time.sleep(interval)
-                follower.poll()
-        except KeyboardInterrupt:
-            pass
+        s.interrupted = "stopped"
+        while not (count is not None and follower.finished >= count):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            time.sleep(interval)
+            follower.poll()
 
 
 class _Tail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +13,18 @@ from phone_delivery.client import lookup, sender_apply, sender_files
 from phone_delivery.client.commands.context import EnvOpt, OutputOpt, ProfileOpt, group, session
 from phone_delivery.client.errors import SEND_FAILED, ClientError, UsageError
 from phone_delivery.client.output import Format, Output
+from phone_delivery.client.provider_errors import describe
 
 app = group("Senders (PingOne's phoneDeliverySettings), named by name or id.")
 FileOpt = Annotated[
     Path, typer.Option("--file", "-f", help="YAML or JSON sender file (- for stdin).", show_default=False)
 ]
 SenderArg = Annotated[str, typer.Argument(help="Sender name or id.", show_default=False)]
+SELECTABLE = ("messagingServices", "numbers", "channels")
+
+
+def _quoted(word: str) -> str:
+    return shlex.quote(word)
 
 
 def selected(sender: dict[str, Any]) -> str:
@@ -109,6 +116,12 @@ def create(file: FileOpt, env: EnvOpt = None, profile: ProfileOpt = None, output
             for item in created:
                 s.output.text(f"created sender {item.get('name')!r} ({item['id']}), {item['provider']}")
             _table(s.output, created)
+            for item in created:
+                if selected(item) == "(nothing selected)" and any(item.get(k) for k in SELECTABLE):
+                    s.output.note(
+                        f"next, choose what {item.get('name')!r} sends with: phone-delivery senders select "
+                        f"{_quoted(str(item.get('name') or item['id']))} NAME-OR-ID ..."
+                    )
 
 
 @app.command("apply")
@@ -125,7 +138,8 @@ def apply(
     """Create or update senders by name, so that they are as the file says (idempotent).
 
     Secrets are write-only and cannot be compared: a sender whose other fields match is left alone
-    (no update, no activity); use --force to send changed secrets.
+    (no update, no activity); use --force to send changed secrets. If one sender fails, those
+    applied before it are listed, then the error.
     """
     with session(profile, output) as s:
         bodies = sender_files.load(file, s.environ)
@@ -137,17 +151,26 @@ def apply(
             raise UsageError(f"{file} names a sender twice: {sorted({n for n in names if names.count(n) > 1})}")
         environment = lookup.environment(s.api, env)
         existing = {item.get("name"): item for item in lookup.senders(s.api, environment["id"])}
-        results = []
-        for name, body in zip(names, bodies, strict=True):
-            results.append(_apply_one(s.api, environment["id"], existing.get(name), body, force, dry_run))
-        if s.output.json:
-            s.output.data(results)
-        else:
-            s.output.table(
-                ["Name", "Action", "Changed", "Id"],
-                [(r["name"], r["action"], r["changed"], r["id"]) for r in results],
-                title="dry run: nothing changed" if dry_run else None,
-            )
+        results: list[dict[str, Any]] = []
+        try:
+            for name, body in zip(names, bodies, strict=True):
+                results.append(_apply_one(s.api, environment["id"], existing.get(name), body, force, dry_run))
+        except ClientError:
+            if results:  # what was applied before the error, then the error (from the session)
+                _results(s.output, results, "applied before the error; the rest was not applied")
+            raise
+        _results(s.output, results, "dry run: nothing changed" if dry_run else None)
+
+
+def _results(output: Output, results: list[dict[str, Any]], title: str | None) -> None:
+    if output.json:
+        output.data(results)
+    else:
+        output.table(
+            ["Name", "Action", "Changed", "Id"],
+            [(r["name"], r["action"], r["changed"], r["id"]) for r in results],
+            title=title,
+        )
 
 
 def _apply_one(
@@ -212,7 +235,7 @@ def send_test(
                     ("provider", result.get("provider")),
                     ("providerMessageId", result.get("providerMessageId")),
                     ("providerResponse", result.get("providerResponse")),
-                    ("error", f"{error.get('code')}: {error.get('message')}" if error else None),
+                    ("error", describe(error.get("code"), error.get("message"), result.get("provider")) or None),
                 ]
             )
         if result.get("status") == "FAILED":
@@ -225,7 +248,8 @@ SecretOpt = Annotated[
         "--secret",
         envvar="PHONE_DELIVERY_SENDER_SECRET",
         help="The sender's secret (authToken, or the custom provider's password/token/client secret/header "
-        "value): an update carries it. Default: $PHONE_DELIVERY_SENDER_SECRET, else asked without echo.",
+        "value): an update carries it. Default: $PHONE_DELIVERY_SENDER_SECRET, else asked without echo. "
+        "Prefer those: a secret on the command line shows in ps and stays in the shell's history.",
         show_default=False,
         show_envvar=False,
     ),
