@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter
 
 from phone_delivery.domain.activities import new_activity
+from phone_delivery.domain.cooldowns import CooldownRule, cooldown_rule, decide
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.domain.policy_rules import (
     CounterClaim,
@@ -47,6 +48,12 @@ class Plan:
     refusal: Refusal | None = None
     chain: list[str] | None = None  # a routing condition's chain; None: the environment's
     claims: list[CounterClaim] = field(default_factory=list)
+    cooldown: CooldownRule | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the outbox transaction has counters to take."""
+        return bool(self.claims) or self.cooldown is not None
 
 
 def rejected_activity(
@@ -73,21 +80,36 @@ class PolicyGate:
         refusal = country_refusal(name, rules, send)
         if refusal is not None:
             return Plan(refusal=refusal)
+        # Users on the whitelist are exempt from quotas and cooldowns, as in PingOne.
         whitelisted = send.user_id is not None and send.user_id in context.whitelist
         quota = quota_claim(policy_id, name, rules, send, whitelisted, now)
-        return Plan(chain=routed_chain(rules, send), claims=[quota] if quota else [])
+        cooldown = (
+            None if whitelisted else cooldown_rule(policy_id, name, rules, send.delivery_method, send.to, send.user_id)
+        )
+        return Plan(chain=routed_chain(rules, send), claims=[quota] if quota else [], cooldown=cooldown)
 
-    async def take(self, conn: Conn, env: str, claims: list[CounterClaim], now: int) -> Refusal | None:
-        """Take every claim's unit, or none of them: the refusal of the first that has none left."""
+    async def take(self, conn: Conn, env: str, plan: Plan, now: int) -> Refusal | None:
+        """Take every claim's unit and the cooldown's turn, or none of them: the refusal of the first
+        rule that says no. A cooldown's block is kept even though the send is refused."""
         repo = CounterRepository(conn, self._dialect)
         taken: list[CounterClaim] = []
-        for claim in claims:
+        refusal: Refusal | None = None
+        for claim in plan.claims:
             if not await repo.take(env, claim.key, claim.window_start, claim.limit, now):
-                for done in taken:
-                    await repo.give_back(env, done.key, done.window_start)
-                return claim.refusal
+                refusal = claim.refusal
+                break
             taken.append(claim)
-        return None
+        if refusal is None and plan.cooldown is not None:
+            state = await repo.lock_state(env, plan.cooldown.key)
+            outcome = decide(plan.cooldown, state, now)
+            if outcome.state != state:
+                await repo.set_state(env, plan.cooldown.key, outcome.state)
+            if outcome.error is not None and outcome.rule is not None:
+                refusal = Refusal(outcome.rule, outcome.error, outcome.reason)
+        if refusal is not None:
+            for done in taken:
+                await repo.give_back(env, done.key, done.window_start)
+        return refusal
 
     def refused(self, refusal: Refusal) -> None:
         if self._metrics is not None:

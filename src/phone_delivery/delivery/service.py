@@ -136,7 +136,7 @@ class NotificationService:
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
             # Returned, not raised: a refusal must not fail the other sends of the group commit.
-            refusal = await self._gate.take(conn, env, plan.claims, now) if plan.claims else None
+            refusal = await self._gate.take(conn, env, plan, now) if plan.counts else None
             if refusal is not None:
                 await ActivityRepository(conn).insert(
                     rejected_activity(env, actor, send, refusal, context.policy_name, now)

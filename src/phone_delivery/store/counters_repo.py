@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from phone_delivery.domain.cooldowns import CooldownState
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import notification_counters as counters
 
@@ -40,14 +41,39 @@ def _take(dialect: Any) -> Any:
     ).returning(counters.c.count)
 
 
+def _ensure(dialect: Any) -> Any:
+    return (
+        dialect.insert(counters)
+        .values(
+            environment_id=bindparam("environment_id"),
+            counter_key=bindparam("counter_key"),
+            window_start=0,
+            count=0,
+            last_at=0,
+            blocked_until=None,
+        )
+        .on_conflict_do_nothing(index_elements=[counters.c.environment_id, counters.c.counter_key])
+    )
+
+
 # Built once per dialect: the send path only binds parameters.
 _TAKE = {"sqlite": _take(sqlite), "postgresql": _take(postgresql)}
+_ENSURE = {"sqlite": _ensure(sqlite), "postgresql": _ensure(postgresql)}
+_KEY = and_(counters.c.environment_id == bindparam("env"), counters.c.counter_key == bindparam("key"))
+# FOR UPDATE on PostgreSQL (the row stays locked until commit); SQLite leaves it out, its writes are serial.
+_LOCK = select(counters.c.count, counters.c.last_at, counters.c.blocked_until).where(_KEY).with_for_update()
+_SET = (
+    update(counters)
+    .where(_KEY)
+    .values(count=bindparam("count"), last_at=bindparam("last_at"), blocked_until=bindparam("blocked_until"))
+)
+# Updates bind other names than the columns' (SQLAlchemy reserves those for SET).
 _GIVE_BACK = (
     update(counters)
     .where(
-        counters.c.environment_id == bindparam("environment_id"),
-        counters.c.counter_key == bindparam("counter_key"),
-        counters.c.window_start == bindparam("window_start"),
+        counters.c.environment_id == bindparam("env"),
+        counters.c.counter_key == bindparam("key"),
+        counters.c.window_start == bindparam("window"),
         counters.c.count > 0,
     )
     .values(count=counters.c.count - 1)
@@ -58,6 +84,7 @@ class CounterRepository:
     def __init__(self, conn: Conn, dialect: str) -> None:
         self.conn = conn
         self._take = _TAKE[dialect]
+        self._ensure = _ENSURE[dialect]
 
     async def take(self, environment_id: str, key: str, window_start: int, limit: int, now: int) -> bool:
         """One unit of ``key`` in the window starting at ``window_start``, if fewer than ``limit`` are
@@ -73,8 +100,23 @@ class CounterRepository:
 
     async def give_back(self, environment_id: str, key: str, window_start: int) -> None:
         """Undo a ``take`` of this transaction (a later rule refused the send)."""
-        params = {"environment_id": environment_id, "counter_key": key, "window_start": window_start}
-        await self.conn.execute(_GIVE_BACK, params)
+        await self.conn.execute(_GIVE_BACK, {"env": environment_id, "key": key, "window": window_start})
+
+    async def lock_state(self, environment_id: str, key: str) -> CooldownState:
+        """A cooldown series, its row created if need be and locked until this transaction ends."""
+        await self.conn.execute(self._ensure, {"environment_id": environment_id, "counter_key": key})
+        row = (await self.conn.execute(_LOCK, {"env": environment_id, "key": key})).one()._mapping
+        return CooldownState(int(row["count"]), int(row["last_at"]), row["blocked_until"])
+
+    async def set_state(self, environment_id: str, key: str, state: CooldownState) -> None:
+        params = {
+            "env": environment_id,
+            "key": key,
+            "count": state.count,
+            "last_at": state.last_at,
+            "blocked_until": state.blocked_until,
+        }
+        await self.conn.execute(_SET, params)
 
     async def count(self, environment_id: str, key: str, window_start: int) -> int:
         query = select(counters.c.count).where(
