@@ -3,7 +3,8 @@ credentials, create a Messaging Service sender and select a service, a custom pr
 field shows its error next to that field, reorder the fallback chain, test-send through a sender,
 send an SMS and watch it reach DELIVERED, find it in the log by recipient, see it in the sandbox
 inbox; applications (rotate a secret), activities, markup in names, a narrow window. Every effect is
-read back through the API or the sandbox, and every request the page made went to 127.0.0.1.
+read back through the API or the sandbox, every request the page made went to 127.0.0.1, and none of
+them failed (HTTP 400 or more, the favicon included) but those a test provokes on purpose.
 
 One dev-mode server (the real command, in a subprocess) for the module. Debian's ``chromium`` through
 Playwright, never a downloaded browser: skipped without it, failed under CI=true. With
@@ -95,13 +96,38 @@ def unique_number() -> str:
     return f"+1415555{secrets.randbelow(10_000):04d}"
 
 
+def watch_failures(browser: Any, page: Any) -> list[str]:
+    """Every answer of HTTP 400 or more, and every resource the browser failed to load (a favicon
+    request is no response event but shows as a console error naming its URL)."""
+    failed: list[str] = []
+    browser.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "console",
+        lambda m: (
+            failed.append(f"{m.text} {m.location.get('url', '')}")
+            if m.type == "error" and "Failed to load resource" in m.text
+            else None
+        ),
+    )
+    return failed
+
+
+def assert_no_failure_but(failed: list[str], provoked: tuple[str, ...]) -> None:
+    unexpected = [f for f in failed if not any(re.search(p, f) for p in provoked)]
+    assert unexpected == [], unexpected
+
+
 @contextmanager
-def console(dev: DevServer, tmp_path: Path, viewport: dict[str, int] = WIDE) -> Iterator[Any]:
-    """A signed-in console page; afterwards, every request it made went to 127.0.0.1."""
+def console(
+    dev: DevServer, tmp_path: Path, viewport: dict[str, int] = WIDE, provoked: tuple[str, ...] = ()
+) -> Iterator[Any]:
+    """A signed-in console page; afterwards, every request it made went to 127.0.0.1, and none failed
+    but those that one of the ``provoked`` patterns finds ("400 {url}", or the console's words and url)."""
     requested: list[str] = []
     errors: list[str] = []
     with loopback_browser(tmp_path / "profile", requested, viewport=viewport) as browser:
         page = browser.new_page()
+        failed = watch_failures(browser, page)
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(f"{dev.url}/console")
@@ -109,6 +135,7 @@ def console(dev: DevServer, tmp_path: Path, viewport: dict[str, int] = WIDE) -> 
         page.get_by_role("heading", name="Environments", exact=True).wait_for()
         yield page
     assert errors == [], errors
+    assert_no_failure_but(failed, provoked)
     assert requested, "the page made no requests"
     assert hosts(requested) == {"127.0.0.1"}, sorted(u for u in requested if "//127.0.0.1:" not in u)
     assert any("/as/token" in u for u in requested)
@@ -128,12 +155,35 @@ def go(page: Any, dev: DevServer, route: str, heading: str | re.Pattern[str]) ->
     page.get_by_role("heading", level=1, name=heading).wait_for()
 
 
+def status_line(page: Any) -> str:
+    return str(page.locator("#status").inner_text())
+
+
+# True when each element's text sits on one line (no break inside a number, a date, an action type).
+ONE_LINE = """els => els.filter(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+}).map(el => el.innerText)"""
+
+
 def test_sign_in_with_a_wrong_secret_then_the_dev_credentials(dev: DevServer, tmp_path: Path) -> None:
     requested: list[str] = []
     with loopback_browser(tmp_path / "profile", requested, viewport=WIDE) as browser:
         page = browser.new_page()
+        failed = watch_failures(browser, page)
         page.goto(f"{dev.url}/console")
         page.get_by_role("heading", name="Sign in").wait_for()
+        # The page names its own icon (else a browser asks for /favicon.ico, a 404), and it loads.
+        icon = (
+            "fetch(document.querySelector('link[rel=icon]').href).then(r => [r.status, r.headers.get('content-type')])"
+        )
+        assert page.evaluate(icon) == [200, "image/svg+xml"]
+        # An empty form: each field says so once, under itself, and nothing else repeats it.
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_function("() => document.querySelectorAll('[aria-invalid=true]').length === 3")
+        assert page.inner_text("body").count("Required.") == 3
+        assert "Fill in every field" not in page.inner_text("body")
         page.get_by_label("Environment ID of the application").fill(dev.creds["adminEnvironmentId"])
         page.get_by_label("Client ID").fill(dev.creds["clientId"])
         page.get_by_label("Client secret").fill("not-the-secret")
@@ -143,17 +193,24 @@ def test_sign_in_with_a_wrong_secret_then_the_dev_credentials(dev: DevServer, tm
         error = page.locator("#" + secret.get_attribute("aria-describedby").split()[-1])
         assert "wrong secret" in error.inner_text()
         assert page.evaluate("document.activeElement.dataset.target") == "clientSecret"
+        # Shown once, beside the field: not again in the status line nor in a box above the form.
+        assert page.inner_text("body").count("wrong secret") == 1, page.inner_text("body")
+        assert page.locator("[aria-invalid=true]").count() == 1  # the fields filled in since are clear
         shot(page, tmp_path, "signin")
+        secret.fill("still-not-the-secret")  # editing the field takes its error away
+        assert secret.get_attribute("aria-invalid") is None and error.is_hidden()
 
         # The token lives in the page's memory only.
         page.get_by_role("button", name="Sign in with the dev credentials").click()
         page.get_by_role("heading", name="Environments", exact=True).wait_for()
+        assert page.url.endswith("/console/#/environments")  # the address follows
         assert page.evaluate("localStorage.length + sessionStorage.length") == 0
         assert page.evaluate("document.cookie") == ""
         page.reload()
         page.get_by_role("heading", name="Sign in").wait_for()  # a reload signs out
     assert hosts(requested) == {"127.0.0.1"}
     assert any(u.endswith("/console/dev-credentials") for u in requested)
+    assert_no_failure_but(failed, (r"401\b.*/as/token$",))  # the wrong secret's 401, nothing else
 
 
 def test_environments_show_their_counts(dev: DevServer, tmp_path: Path) -> None:
@@ -170,28 +227,78 @@ def test_environments_show_their_counts(dev: DevServer, tmp_path: Path) -> None:
         assert int(cells[1]) <= since["size"]  # today's, within everything this environment ever sent
         shot(page, tmp_path, "environments")
 
+        # Beyond one page of 1000, one request per environment and "1000+": never 10 pages of them.
+        asked: list[str] = []
+
+        def full_page(route: Any) -> None:
+            asked.append(route.request.url)
+            more = {"next": {"href": route.request.url + "&cursor=more"}}
+            body = {"_embedded": {"notifications": [{"id": str(i)} for i in range(1000)]}, "_links": more}
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+        page.route(re.compile(r"/v1/environments/[^/]+/notifications\?"), full_page)
+        go(page, dev, "#/inbox", "Sandbox inbox")
+        go(page, dev, "#/environments", "Environments")
+        row.wait_for()
+        page.wait_for_function("() => !document.querySelector('#main tbody').innerText.includes('…')")
+        assert row.locator("td").all_inner_texts()[1] == "1000+"
+        assert len(asked) == page.locator("tbody tr[data-environment]").count()
+        assert all("limit=1000" in u and "cursor" not in u for u in asked), asked
+
+
+CREATE_REFUSED = r"400\b.*/phoneDeliverySettings$"  # a POST the API refuses, on purpose
+
 
 def test_messaging_service_sender_chain_and_delivery(dev: DevServer, tmp_path: Path) -> None:
     recipient = unique_number()
     tested = unique_number()
-    with console(dev, tmp_path) as page:
+    with console(dev, tmp_path, provoked=(CREATE_REFUSED,)) as page:
         # Step 1: create with the sandbox account's credentials.
         go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
         page.get_by_role("link", name="Twilio Messaging Service").click()
         page.get_by_role("heading", name="New Twilio Messaging Service sender").wait_for()
+        assert page.get_by_label("Name").get_attribute("required") is not None  # the API requires it here
+        # An empty create: the API's three errors, each once, under its field; none in a box.
+        page.get_by_role("button", name="Create, then choose").click()
+        page.wait_for_function("() => document.querySelectorAll('[aria-invalid=true]').length === 3")
+        assert page.locator(".form-error").is_hidden()
+        assert page.inner_text("main").count("name is required.") == 1
         page.get_by_role("button", name="Fill in the sandbox account").click()
+        assert page.locator("[aria-invalid=true]").count() == 0 and page.locator(".field-error:visible").count() == 0
         page.get_by_label("Name").fill("Console MS")
         shot(page, tmp_path, "sender-create")
         page.get_by_role("button", name="Create, then choose").click()
 
-        # Step 2: choose one of the services the account returned.
+        # Step 2: choose one of the services the account returned; the address names the sender.
         page.get_by_role("heading", name="Choose the Messaging Service").wait_for()
+        assert re.search(r"/senders/[0-9a-f-]{36}\?step=2$", page.url), page.url
         assert page.locator("ol.steps li[aria-current=step]").inner_text().startswith("Choose")
+        # At 400 px each choice stays in its box, its radio on its label's first line.
+        page.set_viewport_size({"width": 400, "height": 900})
+        misplaced = page.evaluate(
+            """() => [...document.querySelectorAll('fieldset.choices .check')].filter(choice => {
+              const box = choice.closest('fieldset').getBoundingClientRect();
+              const label = choice.querySelector('label').getBoundingClientRect();
+              const radio = choice.querySelector('input').getBoundingClientRect();
+              const line = parseFloat(getComputedStyle(choice.querySelector('label')).lineHeight);
+              const middle = radio.top + radio.height / 2;
+              return label.left < box.left || label.right > box.right || radio.right > label.left
+                || middle < label.top || middle > label.top + line;
+            }).map(choice => choice.innerText)"""
+        )
+        assert page.locator("fieldset.choices .check").count() >= 3 and misplaced == []
+        page.set_viewport_size(WIDE)
         page.get_by_label(re.compile(r"^Sandbox OTP service \(MG")).check()
         shot(page, tmp_path, "sender-choose")
         page.get_by_role("button", name="Save the choice").click()
         page.get_by_text("Messaging Service: Sandbox OTP service").wait_for()
         sender_id = page.url.rsplit("/", 1)[-1]
+        assert re.fullmatch(r"[0-9a-f-]{36}", sender_id), page.url
+        # Create and choose replaced their own entries: Back goes to the list, not to step 2 again.
+        page.go_back()
+        page.get_by_role("heading", level=1, name="Senders of Development").wait_for()
+        page.go_forward()
+        page.get_by_text("Messaging Service: Sandbox OTP service").wait_for()
         sender = dev.api("GET", dev.senders(sender_id)).json()
         assert sender["name"] == "Console MS"
         assert [s["name"] for s in sender["messagingServices"] if s["selected"]] == ["Sandbox OTP service"]
@@ -230,6 +337,7 @@ def test_messaging_service_sender_chain_and_delivery(dev: DevServer, tmp_path: P
 
         # Send through the chain and watch it reach DELIVERED, every attempt shown.
         go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+        assert status_line(page) == ""  # "Fallback chain saved" stays on its page
         send = page.locator("form", has=page.get_by_role("heading", name="Send a message"))
         send.get_by_label("To", exact=True).fill(recipient)
         send.get_by_label("Message").fill("Your console code is 246810")
@@ -243,6 +351,23 @@ def test_messaging_service_sender_chain_and_delivery(dev: DevServer, tmp_path: P
         read = dev.api("GET", f"/v1/environments/{dev.env}/notifications/{notification_id}").json()
         assert read["status"] == "DELIVERED" and read["to"] == recipient and read["sender"]["id"] == sender_id
         shot(page, tmp_path, "notification")
+
+        # An unreachable handset (the sandbox's +15005550011): UNDELIVERED, no word of the last one.
+        go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+        assert status_line(page) == ""
+        send.get_by_label("To", exact=True).fill("+15005550011")
+        send.get_by_role("button", name="Send").click()
+        page.get_by_role("heading", name="Notification", exact=True).wait_for()
+        page.locator("#notification-status .badge-undelivered").wait_for(timeout=20_000)
+        assert "Status: DELIVERED." not in status_line(page)
+        undelivered = page.url.rsplit("/", 1)[-1]
+        # In the log (1280 px, a long error beside): its code once, no number or date broken.
+        go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+        failed_row = page.locator(f"#log tbody tr[data-notification='{undelivered}']")
+        failed_row.wait_for()
+        assert failed_row.locator("td").last.inner_text().count("30003") == 1, failed_row.inner_text()
+        broken = page.eval_on_selector_all("#log tbody td:nth-child(2), #log tbody time", ONE_LINE)
+        assert broken == []
 
         # The log, filtered by recipient, finds exactly it.
         go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
@@ -282,7 +407,7 @@ def test_messaging_service_sender_chain_and_delivery(dev: DevServer, tmp_path: P
 
 
 def test_a_wrong_custom_provider_field_shows_its_error_beside_it(dev: DevServer, tmp_path: Path) -> None:
-    with console(dev, tmp_path) as page:
+    with console(dev, tmp_path, provoked=(CREATE_REFUSED,)) as page:
         go(page, dev, f"#/env/{dev.env}/senders/new/CUSTOM_PROVIDER", "New Custom HTTP gateway sender")
         page.get_by_label("Name", exact=True).fill("Console gateway")
         page.get_by_label("Bearer token").fill("gateway-token")
@@ -297,6 +422,8 @@ def test_a_wrong_custom_provider_field_shows_its_error_beside_it(dev: DevServer,
         # Only that field is marked; the others are not.
         assert page.locator("[aria-invalid=true]").count() == 1
         shot(page, tmp_path, "sender-error")
+        url.fill("https://gateway.example/sms?to=${to}&text=${message}")  # edited: its error goes
+        assert url.get_attribute("aria-invalid") is None and error.is_hidden()
         names = [s["name"] for s in dev.api("GET", dev.senders()).json()["_embedded"]["phoneDeliverySettings"]]
         assert "Console gateway" not in names  # nothing was created
 
@@ -357,6 +484,8 @@ def test_activities_filter_by_action_type(dev: DevServer, tmp_path: Path) -> Non
     assert made.status_code == 201, made.text
     with console(dev, tmp_path) as page:
         go(page, dev, f"#/env/{dev.env}/activities", "Activities of Development")
+        page.locator("#activities tbody tr", has_text="Activity check").first.wait_for()
+        assert page.eval_on_selector_all("#activities tbody td:nth-child(2), #activities time", ONE_LINE) == []
         page.get_by_label("Action type").select_option("PHONE_DELIVERY_SETTINGS.CREATED")
         page.get_by_role("button", name="Apply filter").click()
         page.wait_for_function("() => location.hash.includes('actionType=PHONE_DELIVERY_SETTINGS.CREATED')")
@@ -365,6 +494,51 @@ def test_activities_filter_by_action_type(dev: DevServer, tmp_path: Path) -> Non
         assert actions and set(actions) == {"PHONE_DELIVERY_SETTINGS.CREATED"}
         shot(page, tmp_path, "activities")
     dev.api("DELETE", dev.senders(made.json()["id"]))
+
+
+def test_a_sender_in_the_chain_says_why_it_cannot_be_deleted(dev: DevServer, tmp_path: Path) -> None:
+    made = dev.api(
+        "POST",
+        dev.senders(),
+        json={
+            "provider": "CUSTOM_TWILIO_VERIFY",
+            "name": "Chained sender",
+            "sid": dev.creds["twilio"]["accountSid"],
+            "authToken": dev.creds["twilio"]["authToken"],
+            "verifyServiceId": dev.creds["twilio"]["verifyServiceId"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    sender_id = made.json()["id"]
+    settings_path = f"/v1/environments/{dev.env}/notificationsSettings"
+    settings = dev.api("GET", settings_path).json()
+    kept = {k: settings[k] for k in ("deliveryMode", "whitelist", "from", "replyTo") if k in settings}
+    assert dev.api("PUT", settings_path, json={**kept, "smsProvidersFallbackChain": [sender_id]}).status_code == 200
+    try:
+        with console(dev, tmp_path, provoked=(rf"400\b.*/phoneDeliverySettings/{sender_id}$",)) as page:
+            go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
+            row = page.locator(f"tr[data-sender='{sender_id}']")
+            # 1280 px: the actions cell lines up with its row; the next heading does not touch the table.
+            edges = page.evaluate(
+                """id => [...document.querySelectorAll(`tr[data-sender='${id}'] > *`)]
+                   .map(cell => Math.round(cell.getBoundingClientRect().bottom))""",
+                sender_id,
+            )
+            assert len(set(edges)) == 1, edges
+            table = page.locator("table.list").bounding_box()
+            heading = page.get_by_role("heading", name="Add a sender").bounding_box()
+            assert heading["y"] - (table["y"] + table["height"]) >= 12
+            row.get_by_role("button", name="Delete Chained sender").click()
+            alert = page.locator("main [role=alert]", has_text="remove it from the chain first")
+            alert.wait_for()
+            assert "smsProvidersFallbackChain[0]" in alert.inner_text()
+            assert "in use and cannot be deleted" in alert.inner_text()
+            assert alert.get_by_role("link", name="Fallback chain").get_attribute("href") == f"#/env/{dev.env}/chain"
+            assert "remove it from the chain" not in status_line(page)  # said once, in the alert
+            assert row.is_visible()  # not deleted, so still listed
+    finally:
+        dev.api("PUT", settings_path, json={**kept, "smsProvidersFallbackChain": []})
+        dev.api("DELETE", dev.senders(sender_id))
 
 
 def test_markup_in_names_is_text_and_a_narrow_window_fits(dev: DevServer, tmp_path: Path) -> None:

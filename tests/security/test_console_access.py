@@ -1,6 +1,7 @@
 """The console is no back door: dev mode's credentials go only to this machine in dev mode (else the
-service's plain 404), its pages carry a strict Content-Security-Policy, only its own files are
-served, and its scripts never turn text into markup nor load anything from another origin."""
+service's plain 404), and only the fields the console's scripts read; its pages carry a strict
+Content-Security-Policy, only its own files are served, and its scripts never turn text into markup
+nor load anything from another origin."""
 
 from __future__ import annotations
 
@@ -64,8 +65,51 @@ def test_dev_mode_gives_this_machine_its_credentials(dev_settings: Settings) -> 
     ):
         answer = call(dev_settings, DEV_CREDENTIALS, client, base=base)
         assert answer.status_code == 200, (client, base, answer.text)
-        assert answer.json() == written(dev_settings)
+        file = written(dev_settings)
+        assert answer.json()["clientSecret"] == file["clientSecret"]
+        assert answer.json()["twilio"]["authToken"] == file["twilio"]["authToken"]
         assert answer.headers["cache-control"] == "no-store"
+
+
+# Every field of dev-credentials.json that static/js reads, and nothing else.
+CONSOLE_READS = {
+    "adminEnvironmentId",
+    "clientId",
+    "clientSecret",
+    "twilio.accountSid",
+    "twilio.authToken",
+    "twilio.verifyServiceId",
+    "syniverse.authToken",
+    "oauth.tokenUrl",
+    "oauth.clientId",
+    "oauth.clientSecret",
+    "gatewayUrl",
+    "sandboxBase",
+}
+
+
+def leaves(data: dict[str, Any], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for key, value in data.items():
+        found |= leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
+    return found
+
+
+def test_only_what_the_console_reads_is_given(dev_settings: Settings) -> None:
+    answer = call(dev_settings, DEV_CREDENTIALS).json()
+    assert leaves(answer) == CONSOLE_READS
+    unused = leaves(written(dev_settings)) - CONSOLE_READS
+    # The file has more (the dev environment's id, URLs, the Messaging Services' list...): not sent.
+    assert {"environmentId", "tokenUrl", "apiBase", "apiPath", "twilio.messagingServices"} <= unused
+
+
+def test_the_console_reads_every_field_it_is_given() -> None:
+    """Each given field is named in the scripts (a path like ['twilio', 'accountSid'] or dev.oauth.tokenUrl)."""
+    scripts = "\n".join((STATIC / name).read_text() for name in static_names() if name.endswith(".js"))
+    for name in CONSOLE_READS:
+        parts = name.split(".")
+        as_path = "[" + ", ".join(f"'{p}'" for p in parts) + "]"
+        assert f"dev.{name}" in scripts or as_path in scripts, name
 
 
 def test_not_served_outside_dev_mode(dev_settings: Settings) -> None:
@@ -146,7 +190,8 @@ def test_only_the_packages_files_are_served(dev_settings: Settings) -> None:
 
 def test_scripts_never_write_markup_nor_reach_another_origin() -> None:
     for name in static_names():
-        text = (STATIC / name).read_text()
+        # An SVG's namespace is a name, never fetched.
+        text = (STATIC / name).read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert re.search(r"https?://", text) is None, name  # nothing from a CDN or any other host
         code = re.sub(r"/\*.*?\*/", "", re.sub(r"(^|\s)//.*$", "", text, flags=re.M), flags=re.S)  # comments aside
         for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):

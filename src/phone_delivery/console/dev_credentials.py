@@ -5,6 +5,10 @@ service as 127.0.0.1, [::1] or localhost: the same rule as the sandbox's admin A
 (``sandbox/admin_access.py``), so a page of another site that rebinds its name to 127.0.0.1 gets
 nothing. A request that a browser marks as sent by another site is refused as well. Every refusal is
 the service's plain 404, so outside dev mode the path does not seem to exist.
+
+Loopback is not "this user": any process of any user on the machine that can connect to the port may
+read the answer, which is why it exists in dev mode only. It holds only what the console's scripts
+read (``CONSOLE_FIELDS``), not the whole file.
 """
 
 from __future__ import annotations
@@ -23,6 +27,20 @@ from phone_delivery.settings import Settings
 
 LOOPBACK_ONLY = AdminAccess(credentials=None)
 
+# What static/js reads of it: the sign-in (signin.js), "Fill in the sandbox account"
+# (sender_kinds.js, custom_provider_form.js) and the inbox (inbox.js). A nested set names the keys
+# kept of that object; None keeps the value as it is.
+CONSOLE_FIELDS: dict[str, frozenset[str] | None] = {
+    "adminEnvironmentId": None,
+    "clientId": None,
+    "clientSecret": None,
+    "twilio": frozenset({"accountSid", "authToken", "verifyServiceId"}),
+    "syniverse": frozenset({"authToken"}),
+    "oauth": frozenset({"tokenUrl", "clientId", "clientSecret"}),
+    "gatewayUrl": None,
+    "sandboxBase": None,
+}
+
 
 def dev_credentials_response(settings: Settings, request: Request) -> Response:
     if not settings.dev_mode or not _may_see(request):
@@ -30,7 +48,21 @@ def dev_credentials_response(settings: Settings, request: Request) -> Response:
     data = _read(settings)
     if data is None:
         raise HTTPException(status_code=404)
-    return JsonResponse(data, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return JsonResponse(for_the_console(data), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def for_the_console(data: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields of ``CONSOLE_FIELDS`` (those the file has)."""
+    kept: dict[str, Any] = {}
+    for name, keys in CONSOLE_FIELDS.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if keys is None:
+            kept[name] = value
+        elif isinstance(value, dict):
+            kept[name] = {k: v for k, v in value.items() if k in keys}
+    return kept
 
 
 def _may_see(request: Request) -> bool:

@@ -1,6 +1,7 @@
 // The console's shell: hash routes (#/env/{id}/senders ...), the navigation, sign-in state.
 import { devCredentials, onSessionEnd, signedIn, signOut, whoAmI } from './api.js';
-import { announce, clear, h } from './dom.js';
+import { announce, clear, clearFieldError, h, problem } from './dom.js';
+import { navigate, onNavigate, takeCarried } from './navigation.js';
 import * as activities from './pages/activities.js';
 import * as applications from './pages/applications.js';
 import * as chain from './pages/chain.js';
@@ -37,6 +38,7 @@ const ENV_PAGES = [
 ];
 
 let leave = null; // what the current page does when it is left (stop polling)
+let shown = 0; // the latest route() call: an earlier one still rendering is discarded
 
 function parseHash() {
   const raw = location.hash.startsWith('#/') ? location.hash.slice(1) : '/environments';
@@ -68,16 +70,23 @@ function renderNav(path, envId) {
 }
 
 async function route() {
+  const token = ++shown;
   if (leave) {
     leave();
     leave = null;
   }
+  // The status line speaks of this page only: what the last page said is gone.
+  const carried = takeCarried();
+  announce(carried?.message ?? '', carried?.kind);
   const { path, query } = parseHash();
   if (!signedIn() && path !== '/signin') {
-    location.replace('#/signin');
+    navigate('#/signin', { replace: true, message: carried?.message, kind: carried?.kind });
     return;
   }
-  const main = clear(document.getElementById('main'));
+  const main = document.getElementById('main');
+  // Each page renders into its own view: one still loading when the next is asked for stays detached.
+  const view = h('div', { class: 'view' });
+  main.replaceChildren(view);
   let found = null;
   let params = [];
   for (const [pattern, page] of ROUTES) {
@@ -92,14 +101,19 @@ async function route() {
   if (path.startsWith('/env/')) context.lastEnvironment = envId;
   renderNav(path, envId);
   if (!found) {
-    main.append(h('h1', { tabindex: '-1' }, 'Page not found'), h('p', {}, h('a', { href: '#/environments' }, 'Environments')));
+    view.append(h('h1', { tabindex: '-1' }, 'Page not found'), h('p', {}, h('a', { href: '#/environments' }, 'Environments')));
     return;
   }
   try {
-    leave = (await found.render(main, params, query)) ?? null;
+    const left = (await found.render(view, params, query)) ?? null;
+    if (token !== shown) {
+      left?.();
+      return;
+    }
+    leave = left;
   } catch (error) {
-    main.append(h('div', { class: 'form-error', role: 'alert' }, h('p', {}, error.message)));
-    announce(error.message, 'error');
+    if (token !== shown) return;
+    view.append(problem(error));
   }
   const heading = main.querySelector('h1');
   if (heading && !main.contains(document.activeElement)) {
@@ -110,11 +124,10 @@ async function route() {
 }
 
 onSessionEnd((reason) => {
-  if (reason) announce(reason);
   context.environmentNames.clear();
-  location.hash = '#/signin';
-  route();
+  navigate('#/signin', { message: reason });
 });
+onNavigate(route);
 
 async function start() {
   const dev = await devCredentials();
@@ -122,6 +135,8 @@ async function start() {
   window.addEventListener('hashchange', () => {
     if (location.hash.startsWith('#/')) route(); // not the skip link's #main
   });
+  // A field edited (typed in, chosen, ticked) no longer shows the error of the last attempt.
+  document.addEventListener('input', (event) => clearFieldError(event.target));
   await route();
 }
 

@@ -84,7 +84,48 @@ export function clear(el) {
 }
 
 export function errorBox() {
-  return h('div', { class: 'form-error', role: 'alert', hidden: true });
+  return h('div', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
+}
+
+/** A detail's words: its message, naming its target when the message does not already. */
+function detailText(detail) {
+  if (!detail.target || detail.message?.includes(detail.target)) return detail.message;
+  return `${detail.target}: ${detail.message}`;
+}
+
+/**
+ * An alert region for an error that belongs to no form field (a failed delete on a list, a page
+ * that could not load): the API's message and every detail it sent, then `extra` (links onward).
+ */
+export function problem(error, extra = []) {
+  const details = [...new Set((error.details ?? []).map(detailText).filter(Boolean))];
+  return h('div', { class: 'form-error problem', role: 'alert', tabindex: '-1' },
+    h('p', {}, error.message),
+    details.length ? h('ul', {}, details.map((text) => h('li', {}, text))) : null,
+    extra.length ? h('p', {}, extra) : null);
+}
+
+/** Show `problem(error, extra)` in `region` (replacing what it showed) and move the focus to it. */
+export function showProblem(region, error, extra = []) {
+  const shown = problem(error, extra);
+  region.replaceChildren(...shown.childNodes);
+  region.hidden = false;
+  region.focus();
+}
+
+/** Take away the error shown for one field: it was edited or filled in again. */
+export function clearFieldError(input) {
+  const form = input?.closest?.('form');
+  if (!form || !input.dataset?.target) return;
+  const own = input.id ? form.querySelector(`[data-error-for="${input.id}"]`) : null;
+  const group = input.parentElement?.closest('fieldset[data-target]');
+  const slot = own ?? (group ? form.querySelector(`[data-error-for="${group.id}"]`) : null);
+  if (slot) {
+    slot.hidden = true;
+    slot.textContent = '';
+  }
+  input.removeAttribute('aria-invalid');
+  if (!own && group) for (const el of group.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
 }
 
 /** Remove every error shown in `form`. */
@@ -124,43 +165,45 @@ function inputFor(form, target) {
 }
 
 /**
- * Show an API error inside `form`: each detail next to the field its target names (or the nearest
- * enclosing one), the rest in the form's error box; the first field in error gets the focus.
+ * Show an API error inside `form`, each piece once: a detail under the field its target names (or
+ * the nearest enclosing one); details that match no field, or an error without details, once in the
+ * form's error box. The first field in error (else the box) gets the focus, which reads the error
+ * out (aria-describedby, role=alert); the status line is not used for it.
  */
 export function showErrors(form, error) {
   clearErrors(form);
-  const box = form.querySelector('.form-error');
-  const details = error.details ?? [];
+  announce(''); // the progress line ("Signing in…") is over
   const unplaced = [];
   let first = null;
-  for (const detail of details) {
+  for (const detail of error.details ?? []) {
     const input = detail.target ? inputFor(form, detail.target) : null;
-    if (!input) {
-      unplaced.push(detail.target ? `${detail.target}: ${detail.message}` : detail.message);
-      continue;
-    }
-    let slot = input.id ? form.querySelector(`[data-error-for="${input.id}"]`) : null;
-    if (!slot) { // a radio button or a row: its group's slot
+    let slot = input?.id ? form.querySelector(`[data-error-for="${input.id}"]`) : null;
+    if (input && !slot) { // a radio button or a row: its group's slot
       const group = input.parentElement?.closest('fieldset[data-target]');
       slot = group ? form.querySelector(`[data-error-for="${group.id}"]`) : null;
     }
     if (!slot) {
-      unplaced.push(detail.target ? `${detail.target}: ${detail.message}` : detail.message);
+      unplaced.push(detailText(detail));
       continue;
     }
-    const shown = input.dataset.target === detail.target ? detail.message : `${detail.target}: ${detail.message}`;
-    slot.textContent = slot.textContent ? `${slot.textContent} ${shown}` : shown;
+    const shown = input.dataset.target === detail.target ? detail.message : detailText(detail);
+    if (!slot.textContent.includes(shown)) slot.textContent = slot.textContent ? `${slot.textContent} ${shown}` : shown;
     slot.hidden = false;
     input.setAttribute('aria-invalid', 'true');
     first = first ?? input;
   }
-  if (box) {
-    box.append(h('p', {}, error.message));
-    if (unplaced.length) box.append(h('ul', {}, unplaced.map((text) => h('li', {}, text))));
-    box.hidden = false;
+  const box = form.querySelector('.form-error');
+  if (unplaced.length || !first) {
+    if (box) {
+      box.append(h('p', {}, error.message));
+      const listed = [...new Set(unplaced.filter((text) => text && text !== error.message))];
+      if (listed.length) box.append(h('ul', {}, listed.map((text) => h('li', {}, text))));
+      box.hidden = false;
+    } else {
+      announce([error.message, ...unplaced].join(' '), 'error');
+    }
   }
   (first ?? box)?.focus?.();
-  announce(details.length ? `${error.message} ${details.map((d) => d.message).join(' ')}` : error.message, 'error');
 }
 
 /** A `<dl>` from [term, description] pairs (descriptions may be nodes). */

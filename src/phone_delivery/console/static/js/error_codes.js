@@ -40,6 +40,13 @@ const HTTP = {
   504: 'A gateway in front of the provider timed out (HTTP 504). It is tried again.',
 };
 
+/** The code and its words, the code once: "Twilio 30003: The handset...", "INTERNAL: phone-delivery's own...". */
+export function describeError(code, provider = '', message = '') {
+  const words = explain(code, provider) ?? message ?? '';
+  if (code === null || code === undefined || code === '') return words;
+  return words.includes(String(code)) ? words : `${code}: ${words}`;
+}
+
 /** Words for an error code, or null when the console does not know it. */
 export function explain(code, provider = '') {
   if (code === null || code === undefined || code === '') return null;

@@ -15,6 +15,7 @@ export const KINDS = {
     label: 'Twilio Messaging Service',
     summary: 'One Messaging Service of your Twilio account sends every message.',
     create: [name, sid, twilioToken],
+    nameRequired: { create: true, replace: true }, // as the API requires (the others: replace only, or never)
     chooses: 'messagingServices',
   },
   CUSTOM_TWILIO: {
@@ -42,12 +43,14 @@ export const KINDS = {
     label: 'Syniverse channels',
     summary: 'Syniverse channels: one for SMS, one for voice at most.',
     create: [name, syniverseToken],
+    nameRequired: { create: false, replace: true },
     chooses: 'channels',
   },
   CUSTOM_PROVIDER: {
     label: 'Custom HTTP gateway',
     summary: 'Any HTTP SMS or voice gateway, with request templates you write.',
     create: null, // its own form (custom_provider_form.js), numbers included: a gateway returns none
+    nameRequired: { create: true, replace: true },
     chooses: null,
   },
 };

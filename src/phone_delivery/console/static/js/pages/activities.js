@@ -2,6 +2,7 @@
 import { envPath, get } from '../api.js';
 import { context } from '../context.js';
 import { errorBox, field, h, showErrors, time } from '../dom.js';
+import { navigate } from '../navigation.js';
 
 const ACTION_TYPES = [
   'PHONE_DELIVERY_SETTINGS.CREATED', 'PHONE_DELIVERY_SETTINGS.UPDATED', 'PHONE_DELIVERY_SETTINGS.DELETED',
@@ -20,7 +21,7 @@ export async function render(main, [envId], query) {
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const value = filters.elements.actionType.value;
-    location.hash = `#/env/${envId}/activities${value ? `?actionType=${encodeURIComponent(value)}` : ''}`;
+    navigate(`#/env/${envId}/activities${value ? `?actionType=${encodeURIComponent(value)}` : ''}`);
   });
   main.append(filters);
 
@@ -41,7 +42,7 @@ export async function render(main, [envId], query) {
         const actor = a.actors?.client;
         body.append(h('tr', {},
           h('td', {}, time(a.recordedAt)),
-          h('td', { class: 'mono' }, a.action?.type ?? ''),
+          h('td', { class: 'mono nowrap' }, a.action?.type ?? ''),
           h('td', {}, resource ? `${resource.type} ${resource.name ?? resource.id}` : ''),
           h('td', {}, actor ? `${actor.name ?? actor.id ?? ''} (${actor.type})` : ''),
           h('td', {}, a.action?.description ?? '')));

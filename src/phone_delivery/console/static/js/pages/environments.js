@@ -1,19 +1,25 @@
 // Environments the signed-in application administers, with their senders and today's notifications.
 import { collect, envPath, get, post, sendersPath } from '../api.js';
+import { navigate } from '../navigation.js';
 import { context } from '../context.js';
-import { announce, clearErrors, errorBox, field, h, showErrors, time } from '../dom.js';
+import { clearErrors, errorBox, field, h, showErrors, time } from '../dom.js';
 
 function startOfToday() {
   const now = new Date();
   return new Date(now.getFullYear(), now.getMonth(), now.getDate()).toISOString();
 }
 
+// One page of today's notifications, at most: counting further is not worth reading them all on
+// every visit, so beyond it the count is shown as "1000+".
+const COUNTED = 1000;
+
 async function counts(env) {
   const [senders, today] = await Promise.all([
     get(sendersPath(env.id)),
-    collect(`${envPath(env.id, '/notifications')}?limit=1000&since=${encodeURIComponent(startOfToday())}`, 'notifications', 10),
+    get(`${envPath(env.id, '/notifications')}?limit=${COUNTED}&since=${encodeURIComponent(startOfToday())}`),
   ]);
-  const sent = today.more ? `${today.items.length}+` : String(today.items.length);
+  const items = today?._embedded?.notifications ?? [];
+  const sent = today?._links?.next ? `${items.length}+` : String(items.length);
   return { senders: String(senders?._embedded?.phoneDeliverySettings?.length ?? 0), today: sent };
 }
 
@@ -56,8 +62,7 @@ export async function render(main) {
     const description = form.elements.description.value.trim();
     try {
       const env = await post('/v1/environments', { name, ...(description ? { description } : {}) });
-      announce(`Environment ${env.name} created.`);
-      location.hash = `#/env/${env.id}/senders`;
+      navigate(`#/env/${env.id}/senders`, { message: `Environment ${env.name} created.` });
     } catch (error) {
       showErrors(form, error);
     }

@@ -68,7 +68,7 @@ function draw(view, envId, n) {
           h('td', {}, a.sender?.name ?? a.sender?.id ?? ''),
           h('td', {}, a.provider ?? ''),
           h('td', {}, badge(a.outcome)),
-          h('td', { class: 'mono' }, a.providerMessageId ?? ''),
+          h('td', { class: 'mono nowrap' }, a.providerMessageId ?? ''),
           h('td', {}, a.errorCode || a.errorMessage
             ? [h('div', {}, `${a.errorCode ? `${a.errorCode}: ` : ''}${a.errorMessage ?? ''}`),
               explain(a.errorCode, a.provider ?? '') ? h('div', { class: 'explained' }, explain(a.errorCode, a.provider ?? '')) : null]

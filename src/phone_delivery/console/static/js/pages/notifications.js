@@ -2,8 +2,9 @@
 // since, until), refreshed every few seconds; and a form to send a message through the chain.
 import { envPath, get, post, sendersPath } from '../api.js';
 import { context } from '../context.js';
-import { announce, badge, clearErrors, errorBox, field, h, showErrors, time } from '../dom.js';
-import { explain } from '../error_codes.js';
+import { badge, clearErrors, errorBox, field, h, showErrors, time } from '../dom.js';
+import { describeError } from '../error_codes.js';
+import { navigate } from '../navigation.js';
 
 const STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'UNDELIVERED', 'FAILED'];
 const FILTERS = ['to', 'status', 'sender', 'deliveryMethod', 'since', 'until'];
@@ -35,7 +36,7 @@ export async function render(main, [envId], query) {
       const value = filters.elements[name].value.trim();
       if (value) params.set(name, value);
     }
-    location.hash = `#/env/${envId}/notifications${params.size ? `?${params}` : ''}`;
+    navigate(`#/env/${envId}/notifications${params.size ? `?${params}` : ''}`);
   });
   main.append(filters);
 
@@ -91,11 +92,11 @@ function row(envId, n, senders) {
   const code = n.error?.code;
   return h('tr', { 'data-notification': n.id },
     h('td', {}, h('a', { href: `#/env/${envId}/notifications/${n.id}`, 'aria-label': `Notification to ${n.to}, ${n.status}` }, time(n.createdAt))),
-    h('td', { class: 'mono' }, n.to),
+    h('td', { class: 'mono nowrap' }, n.to),
     h('td', {}, n.deliveryMethod),
     h('td', {}, badge(n.status)),
     h('td', {}, senderId ? senders.get(senderId) ?? senderId : ''),
-    h('td', {}, n.error ? `${code ? `${code}: ` : ''}${explain(code, n.sender?.provider ?? '') ?? n.error.message ?? ''}` : ''));
+    h('td', {}, n.error ? describeError(code, n.sender?.provider ?? '', n.error.message) : ''));
 }
 
 function sendForm(envId) {
@@ -114,8 +115,7 @@ function sendForm(envId) {
     const v = (name) => form.querySelector(`[data-target="${name}"]`).value.trim();
     try {
       const sent = await post(envPath(envId, '/notifications'), { to: v('to'), deliveryMethod: v('deliveryMethod'), message: v('message') });
-      announce(`Message to ${sent.to} accepted: ${sent.status}.`);
-      location.hash = `#/env/${envId}/notifications/${sent.id}`;
+      navigate(`#/env/${envId}/notifications/${sent.id}`, { message: `Message to ${sent.to} accepted: ${sent.status}.` });
     } catch (error) {
       showErrors(form, error);
     }

@@ -2,7 +2,8 @@
 // the secret again), a test send through this sender alone, and delete.
 import { del, envPath, get, post, put, sendersPath } from '../api.js';
 import { context } from '../context.js';
-import { announce, checkbox, clearErrors, definitions, errorBox, field, h, nextId, showErrors, time } from '../dom.js';
+import { announce, checkbox, clearErrors, definitions, errorBox, field, h, link, nextId, showErrors, showProblem, time } from '../dom.js';
+import { navigate } from '../navigation.js';
 import { customProviderBody, customProviderFields, renumber } from '../custom_provider_form.js';
 import { explain } from '../error_codes.js';
 import { KINDS, kindLabel, secretFields, selectionSummary } from '../sender_kinds.js';
@@ -48,7 +49,7 @@ function editForm(envId, sender, kind, stepTwo) {
   const titleId = nextId('edit');
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': titleId },
     h('h2', { id: titleId }, title), errorBox(),
-    field({ label: 'Name', name: 'name', value: sender.name, required: sender.provider === 'CUSTOM_PROVIDER' }));
+    field({ label: 'Name', name: 'name', value: sender.name, required: Boolean(kind.nameRequired?.replace) }));
   let custom = null;
   if (sender.provider === 'CUSTOM_PROVIDER') {
     custom = customProviderFields(sender);
@@ -86,9 +87,8 @@ function editForm(envId, sender, kind, stepTwo) {
     submit.disabled = true;
     try {
       await put(sendersPath(envId, sender.id), body);
-      announce(`Sender ${body.name} saved.`);
-      if (stepTwo) location.hash = `#/env/${envId}/senders/${sender.id}`;
-      else window.dispatchEvent(new HashChangeEvent('hashchange'));
+      // Step 2 done: its address gives way to the sender's own (Back does not reopen the choice).
+      navigate(`#/env/${envId}/senders/${sender.id}`, { replace: stepTwo, message: `Sender ${body.name} saved.` });
     } catch (error) {
       showErrors(form, error);
     } finally {
@@ -196,15 +196,22 @@ function testForm(envId, sender) {
 }
 
 function deleteSection(envId, sender) {
-  return h('section', { class: 'card', 'aria-label': 'Delete' },
+  const region = h('div', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
+  return h('section', { class: 'card', 'aria-label': 'Delete' }, region,
     h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!window.confirm(`Delete the sender ${sender.name}?`)) return;
       try {
         await del(sendersPath(envId, sender.id));
-        announce(`Sender ${sender.name} deleted.`);
-        location.hash = `#/env/${envId}/senders`;
+        navigate(`#/env/${envId}/senders`, { replace: true, message: `Sender ${sender.name} deleted.` });
       } catch (error) {
-        announce(error.message, 'error');
+        showProblem(region, error, deleteHelp(envId, error));
       }
     } }, `Delete ${sender.name}`));
+}
+
+/** Where to go when a delete was refused because the fallback chain names the sender. */
+export function deleteHelp(envId, error) {
+  const inChain = (error.details ?? []).some((d) => d.message?.includes('smsProvidersFallbackChain')
+    || (d.innerError?.referencedValues ?? []).some((v) => String(v).includes('smsProvidersFallbackChain')));
+  return inChain ? ['Open the ', link(`#/env/${envId}/chain`, 'Fallback chain'), ' to remove it, then delete it.'] : [];
 }

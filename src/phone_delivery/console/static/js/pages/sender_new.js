@@ -3,6 +3,7 @@
 import { envPath, get, post, sendersPath } from '../api.js';
 import { context } from '../context.js';
 import { announce, clearErrors, errorBox, field, h, showErrors } from '../dom.js';
+import { navigate } from '../navigation.js';
 import { customProviderBody, customProviderFields, renumber } from '../custom_provider_form.js';
 import { KINDS } from '../sender_kinds.js';
 
@@ -24,7 +25,7 @@ export async function render(main, [envId, provider]) {
   const form = h('form', { class: 'card', novalidate: true, 'aria-label': `New ${kind.label} sender` }, errorBox());
   let custom = null;
   if (kind.create) {
-    for (const spec of kind.create) form.append(field({ ...spec, value: '' }));
+    for (const spec of kind.create) form.append(field({ ...spec, value: '', required: spec.required || (spec.name === 'name' && Boolean(kind.nameRequired?.create)) }));
   } else {
     form.append(field({ label: 'Name', name: 'name', required: true, help: 'Unique in the environment.' }));
     custom = customProviderFields(null, context.dev);
@@ -33,13 +34,17 @@ export async function render(main, [envId, provider]) {
   const submit = h('button', { type: 'submit' }, kind.chooses ? 'Create, then choose' : 'Create');
   const actions = h('div', { class: 'actions' }, submit);
   if (context.dev) {
-    const fill = custom ? custom.fillFromSandbox : () => {
+    const fillFields = custom ? custom.fillFromSandbox : () => {
       for (const spec of kind.create) {
         if (!spec.dev) continue;
         form.querySelector(`[data-target="${spec.name}"]`).value = spec.dev.reduce((o, k) => o?.[k], context.dev) ?? '';
       }
       const nameInput = form.querySelector('[data-target="name"]');
       if (!nameInput.value) nameInput.value = `Sandbox ${kind.label}`;
+    };
+    const fill = () => {
+      clearErrors(form); // refilled: the last attempt's errors no longer apply
+      fillFields();
     };
     actions.append(h('button', { type: 'button', class: 'secondary', onclick: fill }, 'Fill in the sandbox account'));
   }
@@ -67,8 +72,9 @@ export async function render(main, [envId, provider]) {
       // Step 2's PUT must carry the secret again; keep what was typed in memory for that one form.
       const secret = kind.create?.find((f) => f.secret);
       if (secret) context.pendingSecret = { id: created.id, value: body[secret.name] };
-      announce(`Sender ${created.name} created.`);
-      location.hash = `#/env/${envId}/senders/${created.id}${kind.chooses ? '?step=2' : ''}`;
+      // The address names the new sender; Back skips the create form (it would create another one).
+      navigate(`#/env/${envId}/senders/${created.id}${kind.chooses ? '?step=2' : ''}`,
+        { replace: true, message: `Sender ${created.name} created.` });
     } catch (error) {
       showErrors(form, error);
     } finally {

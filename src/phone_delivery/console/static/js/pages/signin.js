@@ -1,7 +1,8 @@
 // Sign in with an application's client id and secret (client_credentials at {envID}/as/token).
 import { ApiError, signIn } from '../api.js';
 import { context } from '../context.js';
-import { announce, errorBox, field, h, showErrors } from '../dom.js';
+import { announce, clearErrors, errorBox, field, h, showErrors } from '../dom.js';
+import { navigate } from '../navigation.js';
 
 export async function render(main) {
   const form = h('form', { class: 'card narrow', 'aria-labelledby': 'signin-title', novalidate: true });
@@ -19,11 +20,11 @@ export async function render(main) {
   const value = (wrapper) => wrapper.querySelector('input').value.trim();
   async function go(envId, id, password) {
     submit.disabled = true;
+    clearErrors(form);
     announce('Signing in…');
     try {
       await signIn(envId, id, password);
-      announce('Signed in.');
-      location.hash = '#/environments';
+      navigate('#/environments', { replace: true, message: 'Signed in.' }); // Back does not return here
     } catch (error) {
       const shown = error instanceof ApiError ? error : new ApiError(0, { message: String(error) });
       if (shown.code === 'invalid_client') {
@@ -52,7 +53,7 @@ export async function render(main) {
     const dev = context.dev;
     main.append(h('section', { class: 'card narrow dev', 'aria-labelledby': 'dev-title' },
       h('h2', { id: 'dev-title' }, 'Dev mode'),
-      h('p', {}, 'This service runs in dev mode and this browser is on the same machine, so the console may use the credentials dev mode wrote to dev-credentials.json.'),
+      h('p', {}, 'This service runs in dev mode and this page reaches it over the loopback interface, so the console may use the credentials dev mode wrote to dev-credentials.json.'),
       h('button', { type: 'button', onclick: () => go(dev.adminEnvironmentId, dev.clientId, dev.clientSecret) },
         'Sign in with the dev credentials')));
   }
