@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter
 
 from phone_delivery.domain.activities import new_activity
+from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.cooldowns import CooldownRule, cooldown_rule, decide
+from phone_delivery.domain.fraud_rules import VelocityRule, hourly_claim, number_type_refusal, velocity_rule
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.domain.policy_rules import (
     CounterClaim,
@@ -49,11 +51,12 @@ class Plan:
     chain: list[str] | None = None  # a routing condition's chain; None: the environment's
     claims: list[CounterClaim] = field(default_factory=list)
     cooldown: CooldownRule | None = None
+    velocity: VelocityRule | None = None
 
     @property
     def counts(self) -> bool:
         """Whether the outbox transaction has counters to take."""
-        return bool(self.claims) or self.cooldown is not None
+        return bool(self.claims) or self.cooldown is not None or self.velocity is not None
 
 
 def rejected_activity(
@@ -77,7 +80,7 @@ class PolicyGate:
         rules, policy_id, name = context.rules, context.policy_id, context.policy_name
         if rules is None or policy_id is None or name is None:
             return Plan()
-        refusal = country_refusal(name, rules, send)
+        refusal = country_refusal(name, rules, send) or number_type_refusal(name, rules, send)
         if refusal is not None:
             return Plan(refusal=refusal)
         # Users on the whitelist are exempt from quotas and cooldowns, as in PingOne.
@@ -86,9 +89,15 @@ class PolicyGate:
         cooldown = (
             None if whitelisted else cooldown_rule(policy_id, name, rules, send.delivery_method, send.to, send.user_id)
         )
-        return Plan(chain=routed_chain(rules, send), claims=[quota] if quota else [], cooldown=cooldown)
+        claims = [claim for claim in (quota, hourly_claim(policy_id, name, rules, send, now)) if claim is not None]
+        return Plan(
+            chain=routed_chain(rules, send),
+            claims=claims,
+            cooldown=cooldown,
+            velocity=velocity_rule(policy_id, name, rules, send),
+        )
 
-    async def take(self, conn: Conn, env: str, plan: Plan, now: int) -> Refusal | None:
+    async def take(self, conn: Conn, env: str, plan: Plan, to: str, now: int) -> Refusal | None:
         """Take every claim's unit and the cooldown's turn, or none of them: the refusal of the first
         rule that says no. A cooldown's block is kept even though the send is refused."""
         repo = CounterRepository(conn, self._dialect)
@@ -99,6 +108,8 @@ class PolicyGate:
                 refusal = claim.refusal
                 break
             taken.append(claim)
+        if refusal is None and plan.velocity is not None:
+            refusal = await _velocity(repo, env, plan.velocity, to, now)
         if refusal is None and plan.cooldown is not None:
             state = await repo.lock_state(env, plan.cooldown.key)
             outcome = decide(plan.cooldown, state, now)
@@ -114,3 +125,27 @@ class PolicyGate:
     def refused(self, refusal: Refusal) -> None:
         if self._metrics is not None:
             self._metrics.count(refusal.rule)
+
+
+async def _velocity(repo: CounterRepository, env: str, rule: VelocityRule, to: str, now: int) -> Refusal | None:
+    """Count ``to`` among the different numbers of its prefix in the current window (the prefix's row
+    locked); more than ``distinct`` trips the rule and blocks the prefix."""
+    window_start, count, blocked_until = await repo.lock_row(env, rule.prefix_key)
+    if blocked_until is not None and now < blocked_until:
+        return rule.refusal(blocked_until, now, tripped=False)
+    current = rule.window(now)
+    if window_start != current:
+        count = 0
+    if not await repo.take(env, rule.number_key(to), current, 1, now):
+        return None  # this number was already counted in this window
+    if count + 1 > rule.distinct:
+        until = now + rule.block_ms
+        await repo.set_row(env, rule.prefix_key, current, count, now, until)
+        refusal = rule.refusal(until, now, tripped=True)
+        trip = (
+            f"prefixVelocity tripped: more than {rule.distinct} different numbers starting with {rule.prefix} "
+            f"within {rule.window_ms // 1000} seconds; sends to the prefix are refused until {iso_ms(until)}."
+        )
+        return Refusal(refusal.rule, refusal.error, refusal.reason, trip)
+    await repo.set_row(env, rule.prefix_key, current, count + 1, now, None)
+    return None

@@ -26,6 +26,7 @@ from phone_delivery.domain.notifications import (
     accept,
     reports_by_twilio_callback,
 )
+from phone_delivery.domain.policies import RESOURCE_TYPE
 from phone_delivery.domain.policy_rules import Refusal, SendFacts
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.store.activities_repo import ActivityRepository
@@ -136,11 +137,23 @@ class NotificationService:
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
             # Returned, not raised: a refusal must not fail the other sends of the group commit.
-            refusal = await self._gate.take(conn, env, plan, now) if plan.counts else None
+            refusal = await self._gate.take(conn, env, plan, request.to, now) if plan.counts else None
             if refusal is not None:
-                await ActivityRepository(conn).insert(
-                    rejected_activity(env, actor, send, refusal, context.policy_name, now)
-                )
+                activities = ActivityRepository(conn)
+                await activities.insert(rejected_activity(env, actor, send, refusal, context.policy_name, now))
+                if refusal.trip is not None and context.policy_id is not None:
+                    await activities.insert(
+                        new_activity(
+                            env,
+                            RESOURCE_TYPE,
+                            "RULE_TRIPPED",
+                            context.policy_id,
+                            refusal.trip,
+                            None,
+                            now,
+                            context.policy_name,
+                        )
+                    )
                 return None, False, refusal
             await repo.insert(values)
             await ActivityRepository(conn).insert(activity)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from phone_delivery.domain.errors import Detail, InvalidData
+from phone_delivery.domain.fraud_rules import FraudProtectionBody, fraud_details, stored_fraud
 from phone_delivery.domain.notifications import PINGONE_TWILIO
 from phone_delivery.domain.validation import parse
 
@@ -105,6 +106,7 @@ class PolicyBody(_Model):
     countryLimit: _CountryLimit | None = None
     providerConfiguration: _ProviderConfiguration | None = None
     cooldownConfiguration: _CooldownConfiguration | None = None
+    fraudProtection: FraudProtectionBody | None = None  # ours, beyond PingOne: docs/policies.md
 
 
 def new_policy_id() -> str:
@@ -334,6 +336,8 @@ def parse_policy(body: dict[str, Any], sender_ids: Collection[str]) -> tuple[str
         details += _provider_details(model.providerConfiguration, sender_ids)
     if model.cooldownConfiguration is not None:
         details += _cooldown_details(model.cooldownConfiguration)
+    if model.fraudProtection is not None:
+        details += fraud_details(model.fraudProtection)
     if details:
         raise InvalidData(details=details)
     return name, model.default, stored_rules(model)
@@ -370,6 +374,8 @@ def stored_rules(model: PolicyBody) -> dict[str, Any]:
                 for c in model.providerConfiguration.conditions
             ]
         }
+    if model.fraudProtection is not None:
+        rules["fraudProtection"] = stored_fraud(model.fraudProtection)
     return rules
 
 

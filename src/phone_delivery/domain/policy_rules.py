@@ -45,6 +45,7 @@ class Refusal:
     rule: str
     error: DomainError
     reason: str
+    trip: str | None = None  # a rule that tripped now (prefixVelocity): the activity's description
 
 
 @dataclass(frozen=True)

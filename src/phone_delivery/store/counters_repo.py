@@ -61,7 +61,11 @@ _TAKE = {"sqlite": _take(sqlite), "postgresql": _take(postgresql)}
 _ENSURE = {"sqlite": _ensure(sqlite), "postgresql": _ensure(postgresql)}
 _KEY = and_(counters.c.environment_id == bindparam("env"), counters.c.counter_key == bindparam("key"))
 # FOR UPDATE on PostgreSQL (the row stays locked until commit); SQLite leaves it out, its writes are serial.
-_LOCK = select(counters.c.count, counters.c.last_at, counters.c.blocked_until).where(_KEY).with_for_update()
+_LOCK = (
+    select(counters.c.window_start, counters.c.count, counters.c.last_at, counters.c.blocked_until)
+    .where(_KEY)
+    .with_for_update()
+)
 _SET = (
     update(counters)
     .where(_KEY)
@@ -107,6 +111,26 @@ class CounterRepository:
         await self.conn.execute(self._ensure, {"environment_id": environment_id, "counter_key": key})
         row = (await self.conn.execute(_LOCK, {"env": environment_id, "key": key})).one()._mapping
         return CooldownState(int(row["count"]), int(row["last_at"]), row["blocked_until"])
+
+    async def lock_row(self, environment_id: str, key: str) -> tuple[int, int, int | None]:
+        """(window_start, count, blocked_until) of a row, created if need be and locked until this
+        transaction ends."""
+        await self.conn.execute(self._ensure, {"environment_id": environment_id, "counter_key": key})
+        row = (await self.conn.execute(_LOCK, {"env": environment_id, "key": key})).one()._mapping
+        return int(row["window_start"]), int(row["count"]), row["blocked_until"]
+
+    async def set_row(
+        self, environment_id: str, key: str, window_start: int, count: int, now: int, blocked_until: int | None
+    ) -> None:
+        params = {
+            "env": environment_id,
+            "key": key,
+            "window_start": window_start,
+            "count": count,
+            "last_at": now,
+            "blocked_until": blocked_until,
+        }
+        await self.conn.execute(_SET, params)
 
     async def set_state(self, environment_id: str, key: str, state: CooldownState) -> None:
         params = {
