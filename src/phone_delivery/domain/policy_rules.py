@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import Detail, DomainError, InvalidData, RequestLimited
@@ -60,6 +59,9 @@ class CounterClaim:
 
 def country_label(to: str, country: str | None) -> str:
     """'Germany (DE)' for a German number; the code alone when phonenumbers has no English name."""
+    # Imported here, on a refusal only: the geocoder's data takes ~100 ms to load and much memory.
+    from phonenumbers import geocoder
+
     code = country or "unknown"
     try:
         name = geocoder.country_name_for_number(phonenumbers.parse(to, None), "en")
