@@ -160,3 +160,35 @@ def test_a_sender_deleted_while_a_policy_names_it(admin_api: Api, sandbox: Sandb
         sender_exists = admin_api.get(admin_api.senders_path(env, sender)).status_code == 200
         named = any("providerConfiguration" in p for p in listed(admin_api, env))
         assert sender_exists == named
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"id": "x" * 65},
+        {"id": ""},
+        {"id": 5},
+        "default",
+        {"id": "'; DROP TABLE notification_policies; --"},
+        {"id": "ü" * 10},
+    ],
+)
+def test_hostile_policy_ids_on_send(admin_api: Api, env: str, policy: Any) -> None:
+    response = admin_api.post(
+        f"/v1/environments/{env}/notifications",
+        json={"deliveryMethod": "SMS", "to": "+14155552671", "message": "m", "policy": policy},
+    )
+    error = assert_pingone_error(response, 400, "INVALID_DATA")
+    assert all(d.get("target", "").startswith("policy") for d in error["details"]), error
+    assert admin_api.get(f"/v1/environments/{env}/notifications").json()["_embedded"]["notifications"] == []
+    assert len(listed(admin_api, env)) == 1
+
+
+def test_a_tenant_cannot_send_under_another_tenants_policy(stack: Stack, admin_api: Api) -> None:
+    mine, theirs = new_tenant(stack, admin_api, "mine"), new_tenant(stack, admin_api, "theirs")
+    their_policy = create(theirs.api, theirs.environment_id, name="theirs")
+    response = mine.api.post(
+        f"/v1/environments/{mine.environment_id}/notifications",
+        json={"deliveryMethod": "SMS", "to": "+14155552671", "message": "m", "policy": {"id": their_policy["id"]}},
+    )
+    detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "policy.id")

@@ -358,6 +358,22 @@ NOTIFICATION_POLICY = _obj(
     cooldownConfiguration=_obj(
         ["sms", "voice", "email", "whatsApp"], sms=_COOLDOWN, voice=_COOLDOWN, email=_COOLDOWN, whatsApp=_COOLDOWN
     ),
+    fraudProtection={
+        "type": "object",
+        "description": "phone-delivery's own SMS-pumping defences (docs/policies.md)",
+        "properties": {
+            "numberTypes": _obj(["enabled"], enabled={"type": "boolean"}, refused=_METHODS),
+            "prefixVelocity": _obj(
+                ["enabled"],
+                enabled={"type": "boolean"},
+                prefixLength={"type": "integer"},
+                distinctNumbers={"type": "integer"},
+                windowSeconds={"type": "integer"},
+                blockSeconds={"type": "integer"},
+            ),
+            "numberHourlyCap": _obj(["enabled"], enabled={"type": "boolean"}, limit={"type": "integer"}),
+        },
+    },
     createdAt=_TIME,
     updatedAt=_TIME,
 )
