@@ -13,14 +13,22 @@ budget: the accept rate falls by at most 20%).
 
 Each measurement runs on a server of its own with a fresh database, configurations alternating.
 
-Usage: python -m bench.policy_checks [--seconds 5] [--rounds 3] [--connections 32] [--database-url URL]
+With one user (the default) every send takes the same quota counter row: the worst case, where on
+PostgreSQL the parallel group-commit batches queue on that row's lock; ``--users N`` spreads the
+sends over N users.
+
+Usage: python -m bench.policy_checks [--seconds 5] [--rounds 3] [--connections 32] [--users 1] [--database-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import re
 import statistics
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,6 +71,52 @@ def new_default_policy(api: str, headers: dict[str, str], env_id: str, name: str
     ).raise_for_status()
 
 
+# --users N: every request names one of N users (user.id u0 ... u{N-1}, in turn).
+VARIED = """counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456", "user": {"id": "u%d"}}',
+    counter % USERS)
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+def wrk_users(url: str, seconds: int, connections: int, headers: dict[str, str], users: int) -> tuple[float, int]:
+    """(requests per second, requests) by wrk, each request for the next of ``users`` users; fails on
+    any non-2xx answer."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(VARIED.replace("USERS", str(users)))
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", handle.name]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    os.unlink(handle.name)
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{url} answered errors during the run:\n{out}")
+    rate, total = re.search(r"Requests/sec:\s+([\d.]+)", out), re.search(r"(\d+) requests in", out)
+    if not rate or not total:
+        raise RuntimeError(out)
+    return float(rate.group(1)), int(total.group(1))
+
+
+def create_postgres_database(url: str) -> None:
+    """CREATE DATABASE for the last path segment of ``url`` (a postgresql+asyncpg URL)."""
+    import asyncpg
+
+    server, name = url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(f"{server}/postgres", timeout=10)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[str, Any], round_number: int) -> float:
     """Accepts per second of one configuration, on a server of its own with a fresh database (the
     outbox grows by thousands of rows per measurement; a shared one would favour what runs first)."""
@@ -74,7 +128,10 @@ def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[s
         "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
     }
     if args.database_url:
-        env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url.replace("{n}", f"{config}_{round_number}")
+        url = args.database_url.replace("{n}", f"{config}_{round_number}_{os.getpid()}")
+        if "{n}" in args.database_url:
+            create_postgres_database(url)
+        env["PHONE_DELIVERY_DATABASE_URL"] = url
     server, api, headers, env_id = bootstrap_and_serve(
         env, free_port(), {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"}
     )
@@ -90,13 +147,14 @@ def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[s
         elif config == "all":
             new_default_policy(api, headers, env_id, "all", {**pingone_rules(sender), "fraudProtection": FRAUD})
         # wrk_run fails on any non-2xx answer: every request measured was accepted
-        rate, accepted = wrk_run(
+        target, load_headers = (
             f"{api}/v1/environments/{env_id}/notifications",
-            args.seconds,
-            args.connections,
             {**headers, "Content-Type": "application/json"},
-            BODY,
         )
+        if args.users > 1:
+            rate, accepted = wrk_users(target, args.seconds, args.connections, load_headers, args.users)
+        else:
+            rate, accepted = wrk_run(target, args.seconds, args.connections, load_headers, BODY)
     finally:
         stop([server])
     print(f"round {round_number + 1}, {config:8}: {rate:,.0f} accepts/s ({accepted} requests)", flush=True)
@@ -109,9 +167,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each configuration, alternating")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (requests in flight)")
     parser.add_argument(
+        "--users", type=int, default=1, help="requests for this many users in turn (1: one user, the hottest counter)"
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
-        help="default: a fresh SQLite file per measurement; for PostgreSQL a URL whose {n} names a fresh database",
+        help="default: a fresh SQLite file per measurement; for PostgreSQL a URL ending in a database name "
+        "with {n}, created fresh for each measurement (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/pd_bench_{n})",
     )
     args = parser.parse_args()
     sandbox_port = free_port()
