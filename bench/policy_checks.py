@@ -101,16 +101,17 @@ def wrk_users(url: str, seconds: int, connections: int, headers: dict[str, str],
     return float(rate.group(1)), int(total.group(1))
 
 
-def create_postgres_database(url: str) -> None:
-    """CREATE DATABASE for the last path segment of ``url`` (a postgresql+asyncpg URL)."""
+def postgres_database(url: str, verb: str) -> None:
+    """CREATE or DROP the database named by the last path segment of ``url`` (postgresql+asyncpg)."""
     import asyncpg
 
     server, name = url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)
+    statement = f'CREATE DATABASE "{name}"' if verb == "create" else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
     async def run() -> None:
         conn = await asyncpg.connect(f"{server}/postgres", timeout=10)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(statement)
         finally:
             await conn.close()
 
@@ -127,10 +128,12 @@ def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[s
         "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
         "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
     }
+    fresh = None
     if args.database_url:
         url = args.database_url.replace("{n}", f"{config}_{round_number}_{os.getpid()}")
         if "{n}" in args.database_url:
-            create_postgres_database(url)
+            postgres_database(url, "create")
+            fresh = url
         env["PHONE_DELIVERY_DATABASE_URL"] = url
     server, api, headers, env_id = bootstrap_and_serve(
         env, free_port(), {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"}
@@ -157,6 +160,8 @@ def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[s
             rate, accepted = wrk_run(target, args.seconds, args.connections, load_headers, BODY)
     finally:
         stop([server])
+        if fresh is not None:
+            postgres_database(fresh, "drop")
     print(f"round {round_number + 1}, {config:8}: {rate:,.0f} accepts/s ({accepted} requests)", flush=True)
     return rate
 

@@ -77,3 +77,36 @@ def test_a_quota_of_n_accepts_exactly_n_of_200_concurrent_sends(
     # and the quota is still used up afterwards
     late = admin_api.post(f"/v1/environments/{env}/notifications", json=bodies[0])
     assert late.status_code == 429
+
+
+def test_concurrent_sends_of_many_users_never_deadlock(stack: Stack, admin_api: Api, env: str) -> None:
+    """Sends of a few users at once, each taking its user's quota row and its number's cooldown row:
+    on PostgreSQL no transaction ever waits for another in a cycle (pg_stat_database.deadlocks)."""
+    if stack.pg is None:
+        pytest.skip("deadlocks are PostgreSQL's; SQLite's writes are serial")
+    set_default(
+        admin_api,
+        env,
+        quotas=[{"type": "USER", "deliveryMethods": ["SMS", "Voice"], "total": 1000}],
+        fraudProtection={"numberHourlyCap": {"enabled": True, "limit": 1000}},
+    )
+    numbers = [unique_number() for _ in range(5)]
+    bodies = [
+        {"deliveryMethod": "SMS", "to": numbers[i % 5], "message": "m", "user": {"id": f"u{(i * 7) % 10}"}}
+        for i in range(REQUESTS)
+    ]
+    before = asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name))
+    responses = asyncio.run(_burst([stack.url], env, admin_api.token, bodies))
+    assert [r.status_code for r in responses] == [202] * REQUESTS
+    assert asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name)) == before
+
+
+async def _deadlocks(dsn: str, name: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        return int(await conn.fetchval("SELECT deadlocks FROM pg_stat_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
