@@ -34,6 +34,8 @@ HELP = [
     ["chain"],
     ["chain", "show"],
     ["chain", "set"],
+    ["policies"],
+    *[["policies", c] for c in ("list", "show", "apply", "delete")],
     ["notifications"],
     *[["notifications", c] for c in ("list", "show", "tail")],
     ["activities"],
@@ -337,6 +339,172 @@ def test_select_chain_send_wait_and_inbox(dev: Dev) -> None:
     assert in_use.returncode == 1 and "smsProvidersFallbackChain[0]" in in_use.stderr
     dev.ok("chain", "set", "PINGONE_TWILIO")
     dev.ok("senders", "delete", "Selectable")
+
+
+POLICY = """\
+name: CLI policy
+quotas:
+  - {type: USER, deliveryMethods: [SMS], total: 5}
+countryLimit: {type: ALLOWED, deliveryMethods: [SMS], countries: [DE, FR, US]}
+providerConfiguration:
+  conditions:
+    - {deliveryMethods: [SMS], countries: [DE], fallbackChain: [Policy sender, PINGONE_TWILIO]}
+    - fallbackChain: [{id: PINGONE_TWILIO}]
+cooldownConfiguration:
+  sms:
+    enabled: true
+    groupBy: USER_ID
+    resendLimit: 3
+    periods: [{duration: 30, timeUnit: SECONDS}, {duration: 60, timeUnit: SECONDS}, {duration: 2, timeUnit: MINUTES}]
+  voice: {enabled: false}
+  email: {enabled: false}
+  whatsApp: {enabled: false}
+fraudProtection:
+  prefixVelocity: {enabled: true, distinctNumbers: 50}
+"""
+
+
+def policies_path(dev: Dev, policy_id: str = "") -> str:
+    return f"/v1/environments/{dev.env_id}/notificationsPolicies" + (f"/{policy_id}" if policy_id else "")
+
+
+def verify_sender(dev: Dev, name: str, env: str | None = None) -> dict[str, Any]:
+    spec = (
+        f"name: {name}\nprovider: CUSTOM_TWILIO_VERIFY\nsid: ${{TWILIO_SID}}\nauthToken: ${{TWILIO_AUTH_TOKEN}}\n"
+        f"verifyServiceId: {dev.creds['twilio']['verifyServiceId']}\n"
+    )
+    path = write(dev, f"{uuid.uuid4().hex}.yaml", spec)
+    where = ["--env", env] if env else []
+    result: dict[str, Any] = dev.json("senders", "create", "-f", str(path), *where, env=dev.twilio_env())
+    return result
+
+
+def test_policies_apply_is_idempotent_show_list_send_delete(dev: Dev) -> None:
+    sender = verify_sender(dev, "Policy sender")
+    path = write(dev, "policy.yaml", POLICY)
+    created = dev.json("policies", "apply", "-f", str(path))
+    assert [(r["name"], r["action"]) for r in created] == [("CLI policy", "created")]
+    with dev.api() as api:
+        stored = api.get(policies_path(dev, created[0]["id"])).json()
+    assert stored["default"] is False and stored["quotas"] == [{"type": "USER", "deliveryMethods": ["SMS"], "total": 5}]
+    chains = [c["fallbackChain"] for c in stored["providerConfiguration"]["conditions"]]
+    assert chains == [[{"id": sender["id"]}, {"id": "PINGONE_TWILIO"}], [{"id": "PINGONE_TWILIO"}]]
+    assert stored["cooldownConfiguration"]["sms"]["resendLimit"] == 3
+    assert stored["fraudProtection"]["prefixVelocity"] == {
+        "enabled": True,
+        "prefixLength": 7,
+        "distinctNumbers": 50,
+        "windowSeconds": 600,
+        "blockSeconds": 3600,
+    }
+
+    # The same file again: no PUT, so no NOTIFICATION_POLICY.UPDATED activity (defaults filled in
+    # by the server, names resolved to ids, are no difference).
+    updates = len(dev.activities("NOTIFICATION_POLICY.UPDATED"))
+    creates = len(dev.activities("NOTIFICATION_POLICY.CREATED"))
+    again = dev.json("policies", "apply", "-f", str(path))
+    assert again == [{"name": "CLI policy", "action": "unchanged", "changed": [], "id": created[0]["id"]}]
+    assert "unchanged" in dev.ok("policies", "apply", "-f", str(path)).stdout
+    assert len(dev.activities("NOTIFICATION_POLICY.UPDATED")) == updates
+    assert len(dev.activities("NOTIFICATION_POLICY.CREATED")) == creates
+
+    # A PUT replaces the whole policy: leaving out a field that had a value is a change (to its default).
+    path.write_text(POLICY.replace("deliveryMethods: [SMS], countries: [DE, FR, US]", "countries: [DE, FR, US]"))
+    planned = dev.json("policies", "apply", "-f", str(path), "--dry-run")
+    assert planned[0]["action"] == "update" and planned[0]["changed"] == ["countryLimit"]
+    assert len(dev.activities("NOTIFICATION_POLICY.UPDATED")) == updates
+    updated = dev.json("policies", "apply", "-f", str(path))
+    assert updated[0]["action"] == "updated" and updated[0]["changed"] == ["countryLimit"]
+    assert len(dev.activities("NOTIFICATION_POLICY.UPDATED")) == updates + 1
+    with dev.api() as api:
+        stored = api.get(policies_path(dev, created[0]["id"])).json()
+    assert stored["countryLimit"]["deliveryMethods"] == ["SMS", "Voice"]
+    assert dev.json("policies", "apply", "-f", str(path))[0]["action"] == "unchanged"
+
+    shown = dev.ok("policies", "show", "CLI policy").stdout
+    for text in (
+        "ALLOWED for SMS/Voice: DE, FR, US",
+        "USER",
+        "5 per day",
+        "Policy sender -> PINGONE_TWILIO",
+        "30s, 60s, 2min",
+        "USER_ID",
+        "prefixVelocity",
+        "distinctNumbers=50",
+    ):
+        assert text in shown, text
+    assert dev.json("policies", "show", created[0]["id"]) == stored
+
+    listed = dev.json("policies", "list")
+    assert {p["name"]: p["default"] for p in listed} == {"Default Notification Policy": True, "CLI policy": False}
+    table = dev.ok("policies", "list").stdout
+    default_row = next(line for line in table.splitlines() if "Default Notification Policy" in line)
+    ours = next(line for line in table.splitlines() if "CLI policy" in line)
+    assert "default" in default_row.replace("Default Notification Policy", "") and "default" not in ours
+
+    # send --policy passes policy.id: its country limit refuses Great Britain, the default policy does not.
+    refused = dev.run("send", "--to", "+447400123456", "--message", "x", "--policy", "CLI policy")
+    assert refused.returncode == 1 and "does not allow SMS to United Kingdom" in refused.stderr
+    assert dev.json("send", "--to", "+447400123456", "--message", "x")["status"]
+
+    in_use = dev.run("senders", "delete", "Policy sender")  # the server's rule, shown as PingOne's error
+    assert in_use.returncode == 1 and "CLI policy" in in_use.stderr
+    default_delete = dev.run("policies", "delete", "Default Notification Policy")
+    assert default_delete.returncode == 1 and "CONSTRAINT_VIOLATION" in default_delete.stderr
+    deleted = dev.json("policies", "delete", "CLI policy")
+    assert deleted == {"deleted": {"id": created[0]["id"], "name": "CLI policy"}}
+    with dev.api() as api:
+        assert api.get(policies_path(dev, created[0]["id"])).status_code == 404
+    assert len(dev.activities("NOTIFICATION_POLICY.DELETED")) >= 1
+    missing = dev.run("policies", "show", "CLI policy")
+    assert missing.returncode == 1 and "no notification policy" in missing.stderr
+    dev.ok("senders", "delete", "Policy sender")
+
+
+def test_policies_apply_moves_the_default_flag(dev: Dev) -> None:
+    path = write(dev, "default.yaml", "name: Strict default\ndefault: true\nquotas: []\n")
+    made = dev.json("policies", "apply", "-f", str(path))
+    try:
+        listed = {p["name"]: p["default"] for p in dev.json("policies", "list")}
+        assert listed == {"Default Notification Policy": False, "Strict default": True}
+        assert dev.json("policies", "apply", "-f", str(path))[0]["action"] == "unchanged"
+    finally:
+        back = write(dev, "back.yaml", "name: Default Notification Policy\ndefault: true\nquotas: []\n")
+        assert dev.json("policies", "apply", "-f", str(back))[0]["changed"] == ["default"]
+        dev.ok("policies", "delete", made[0]["id"])
+    assert {p["name"]: p["default"] for p in dev.json("policies", "list")} == {"Default Notification Policy": True}
+
+
+def test_policy_files_naming_what_is_not_here_change_nothing(dev: Dev) -> None:
+    """Attack: a file naming another environment's sender by its id is refused before anything is
+    sent (it matches no sender here); a name with control characters is the server's refusal, shown
+    with the characters made visible; a typo is refused, not silently ignored."""
+    other = dev.json("environments", "create", "Policy neighbour")
+    try:
+        theirs = verify_sender(dev, "Neighbour sender", env=other["id"])
+        before = dev.json("policies", "list")
+        for chain in (theirs["id"], f"{{id: {theirs['id']}}}", "{name: Neighbour sender}"):
+            text = f"name: Stolen\nquotas: []\nproviderConfiguration:\n  conditions:\n    - fallbackChain: [{chain}]\n"
+            result = dev.run("policies", "apply", "-f", str(write(dev, "stolen.yaml", text)))
+            assert result.returncode == 1, result.stderr
+            assert "no sender in environment 'Development'" in result.stderr
+        assert dev.json("policies", "list") == before
+        with dev.api() as api:  # the neighbour's policies are untouched too
+            answer = api.get(f"/v1/environments/{other['id']}/notificationsPolicies").json()
+            assert len(answer["_embedded"]["notificationsPolicies"]) == 1
+
+        hostile = write(dev, "hostile.json", json.dumps({"name": "Evil\x1b[2J\x1b]0;pwned\x07", "quotas": []}))
+        result = dev.run("policies", "apply", "-f", str(hostile))
+        assert result.returncode == 1 and "INVALID_DATA" in result.stderr and "control characters" in result.stderr
+        assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stderr
+        assert dev.json("policies", "list") == before
+
+        typo = write(dev, "typo.yaml", "name: Typo\nquotas: []\ncountryLimits: {type: DENIED, countries: [GB]}\n")
+        result = dev.run("policies", "apply", "-f", str(typo))
+        assert result.returncode == 2 and "unknown field 'countryLimits' (did you mean countryLimit?)" in result.stderr
+        assert dev.json("policies", "list") == before
+    finally:
+        dev.ok("environments", "delete", other["id"], "--yes")
 
 
 def test_sender_test_send(dev: Dev) -> None:

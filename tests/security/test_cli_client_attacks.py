@@ -1,6 +1,7 @@
 """Attacks on the command line client: credentials sent where the user did not mean, files planted
 in a cloned repository, terminal escapes from tenant-controlled text, a symlinked temporary file,
-secrets echoed from a broken sender file.
+secrets echoed from a broken sender file, policy and sender names with escapes in `policies`, a
+policy file naming a sender of another environment.
 
 The commands run in-process against a fake API that records every request (who got the secret).
 """
@@ -238,3 +239,58 @@ def test_a_broken_sender_file_is_not_echoed(cli: Cli, tmp_path: Path, name: str,
     assert result.exit_code == 2
     assert "hunter2" not in result.output and "line " in result.stderr and "column " in result.stderr
     assert str(path) in result.stderr and cli.fake.requests == []
+
+
+HOSTILE = "Evil\x1b[2J\x1b]0;pwned\x07\x9b31m"
+
+
+def policy(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": "p1",
+        "environment": {"id": "env-1"},
+        "name": HOSTILE,
+        "default": True,
+        "quotas": [{"type": "USER", "deliveryMethods": ["SMS"], "total": 5}],
+        "countryLimit": {"type": "DENIED", "deliveryMethods": ["SMS"], "countries": ["GB"]},
+        "providerConfiguration": {"conditions": [{"deliveryMethods": ["SMS"], "fallbackChain": [{"id": "s1"}]}]},
+        "cooldownConfiguration": {m: {"enabled": False} for m in ("sms", "voice", "email", "whatsApp")},
+        **fields,
+    }
+
+
+def serve_policies(cli: Cli, items: list[dict[str, Any]]) -> None:
+    def route(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/notificationsPolicies") and request.method == "GET":
+            return page("notificationsPolicies", items)
+        return None
+
+    cli.fake.routes.append(route)
+
+
+def test_policy_and_sender_names_are_shown_not_obeyed(cli: Cli) -> None:
+    cli.fake.senders.append({"id": "s1", "name": "S\x1bc", "provider": "CUSTOM_TWILIO_VERIFY"})
+    serve_policies(cli, [policy()])
+    for command in (["policies", "list"], ["policies", "show", HOSTILE], ["policies", "show", "p1"]):
+        result = cli.run(*command, "--profile", "default")
+        assert result.exit_code == 0, result.stderr
+        assert not any(c in result.stdout for c in "\x1b\x07\x9b"), command
+        assert "Evil\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m" in result.stdout
+    shown = cli.run("policies", "show", "p1", "--profile", "default").stdout
+    assert "S\\x1bc" in shown and "DENIED for SMS: GB" in shown
+    as_json = cli.run("policies", "show", "p1", "--profile", "default", "-o", "json")
+    assert json.loads(as_json.stdout)["name"] == HOSTILE  # JSON stays exact
+
+
+def test_a_file_naming_another_environments_sender_sends_nothing(cli: Cli, tmp_path: Path) -> None:
+    """The id of a sender the API does not list in this environment matches nothing: refused before
+    any POST or PUT, whatever the server would have said."""
+    cli.fake.senders.append({"id": "s1", "name": "Ours", "provider": "CUSTOM_TWILIO_VERIFY"})
+    serve_policies(cli, [])
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: P\nquotas: []\nproviderConfiguration:\n  conditions:\n"
+        "    - fallbackChain: [Ours, 0b6c5a1e-0000-4000-8000-000000000666]\n"
+    )
+    result = cli.run("policies", "apply", "-f", str(path), "--profile", "default")
+    assert result.exit_code == 1 and "0b6c5a1e-0000-4000-8000-000000000666" in result.stderr
+    assert [r for r in cli.fake.requests if r.method in ("POST", "PUT") and "/as/token" not in r.url.path] == []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from phone_delivery.client import sender_apply, sender_files
+from phone_delivery.client import policy_files, sender_apply, sender_files
 from phone_delivery.client.errors import ClientError, NotFoundLocally, UsageError
 from phone_delivery.client.lookup import pick
 
@@ -178,3 +178,48 @@ def test_pick_prefers_ids_and_refuses_to_guess() -> None:
         pick(items, "c", "sender")
     with pytest.raises(NotFoundLocally):
         pick(items, "zzz", "sender")
+
+
+def stored_policy(**rules: Any) -> dict[str, Any]:
+    """A policy as the server answers it: every default filled in."""
+    return {
+        "id": "p1",
+        "name": "P",
+        "default": False,
+        "quotas": [],
+        "countryLimit": {"type": "NONE", "countries": []},
+        "cooldownConfiguration": {m: {"enabled": False} for m in ("sms", "voice", "email", "whatsApp")},
+        "createdAt": "t",
+        "updatedAt": "t",
+        **rules,
+    }
+
+
+def test_a_policy_file_with_the_servers_defaults_left_out_is_unchanged() -> None:
+    current = stored_policy(
+        countryLimit={"type": "ALLOWED", "deliveryMethods": ["SMS", "Voice"], "countries": ["DE"]},
+        providerConfiguration={"conditions": [{"deliveryMethods": ["SMS", "VOICE"], "fallbackChain": [{"id": "s"}]}]},
+        fraudProtection={"numberTypes": {"enabled": True, "refused": ["PREMIUM_RATE", "SHARED_COST", "UNKNOWN"]}},
+    )
+    wanted = {
+        "name": "P",
+        "quotas": [],
+        "countryLimit": {"countries": ["DE"], "type": "ALLOWED"},
+        "providerConfiguration": {"conditions": [{"fallbackChain": [{"id": "s"}]}]},
+        "fraudProtection": {"numberTypes": {"enabled": True}},
+    }
+    assert policy_files.plan(current, wanted).action == "unchanged"
+    assert policy_files.plan(current, {**wanted, "default": False}).action == "unchanged"
+    assert policy_files.plan(current, {**wanted, "default": True}).changed == ["default"]
+
+
+def test_a_policy_rule_left_out_is_a_change_back_to_its_default() -> None:
+    """A PUT replaces the policy: dropping a rule (or a field of one) the server has is a change."""
+    current = stored_policy(
+        countryLimit={"type": "ALLOWED", "deliveryMethods": ["SMS"], "countries": ["DE"]},
+        cooldownConfiguration={"sms": {"enabled": True}, "voice": {"enabled": False}},
+        fraudProtection={"numberHourlyCap": {"enabled": True, "limit": 3}},
+    )
+    wanted = {"name": "P", "quotas": [], "countryLimit": {"type": "ALLOWED", "countries": ["DE"]}}
+    assert policy_files.plan(current, wanted).changed == ["countryLimit", "cooldownConfiguration", "fraudProtection"]
+    assert policy_files.plan(None, wanted).action == "create"

@@ -246,7 +246,9 @@ def test_twilio_error_codes_are_explained_in_tables_only(cli: Cli) -> None:
     assert json.loads(cli.run("notifications", "show", "n-1", "-o", "json").stdout) == item
 
 
-@pytest.mark.parametrize("command", [["send"], ["senders", "test"], ["senders", "apply"], ["environments", "delete"]])
+@pytest.mark.parametrize(
+    "command", [["send"], ["senders", "test"], ["senders", "apply"], ["policies", "apply"], ["environments", "delete"]]
+)
 def test_flags_take_no_value_in_help(cli: Cli, command: list[str]) -> None:
     """A guard: the trial saw ``--voice <bool>`` with another typer; this typer already shows plain flags."""
     shown = cli.run(*command, "--help").stdout

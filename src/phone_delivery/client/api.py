@@ -18,6 +18,7 @@ from phone_delivery.client.profiles import Credentials
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 SENDERS = "/v1/environments/{env}/notificationsSettings/phoneDeliverySettings"
+POLICIES = "/v1/environments/{env}/notificationsPolicies"
 
 
 def _reason(exc: httpx.HTTPError) -> str:
@@ -132,6 +133,10 @@ class ApiClient:
     def senders_path(self, env: str, sender_id: str | None = None) -> str:
         path = SENDERS.format(env=env)
         return f"{path}/{sender_id}" if sender_id else path
+
+    def policies_path(self, env: str, policy_id: str | None = None) -> str:
+        path = POLICIES.format(env=env)
+        return f"{path}/{policy_id}" if policy_id else path
 
 
 def _json(response: httpx.Response) -> Any:

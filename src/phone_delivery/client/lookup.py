@@ -1,4 +1,4 @@
-"""Names or ids to ids: environments, senders and applications, as the API lists them.
+"""Names or ids to ids: environments, senders, notification policies and applications, as the API lists them.
 
 An argument is first compared with the ids, then with the names, of the things the API lists in
 the one environment concerned; an id of something elsewhere never matches. When an argument is
@@ -52,6 +52,14 @@ def senders(api: ApiClient, env_id: str) -> list[dict[str, Any]]:
 
 def sender(api: ApiClient, env: dict[str, Any], wanted: str) -> dict[str, Any]:
     return pick(senders(api, env["id"]), wanted, "sender", f" in environment {env['name']!r}")
+
+
+def policies(api: ApiClient, env_id: str) -> list[dict[str, Any]]:
+    return api.items(api.policies_path(env_id), "notificationsPolicies")
+
+
+def policy(api: ApiClient, env: dict[str, Any], wanted: str) -> dict[str, Any]:
+    return pick(policies(api, env["id"]), wanted, "notification policy", f" in environment {env['name']!r}")
 
 
 def application(api: ApiClient, env: dict[str, Any], wanted: str) -> dict[str, Any]:

@@ -61,13 +61,7 @@ def secret_paths(body: Mapping[str, Any]) -> list[tuple[str, ...]]:
 
 def load(path: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
     """The senders of a file, variables expanded and fields checked."""
-    try:
-        text = path.read_text(encoding="utf-8") if str(path) != "-" else _stdin()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
-    documents = _parse(path, text)
+    documents = read_documents(path)
     senders: list[dict[str, Any]] = []
     for document in documents:
         items = document if isinstance(document, list) else [document]
@@ -89,6 +83,17 @@ def load(path: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
         check(body, label)
         checked.append(body)
     return checked
+
+
+def read_documents(path: Path) -> list[Any]:
+    """The YAML or JSON documents of a file (``-``: stdin); an error never quotes the content."""
+    try:
+        text = path.read_text(encoding="utf-8") if str(path) != "-" else _stdin()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    return _parse(path, text)
 
 
 def _stdin() -> str:

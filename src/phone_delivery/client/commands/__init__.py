@@ -7,13 +7,23 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add ``login``, ``send`` and the groups (environments, senders, chain, notifications,
-    activities, apps) to the ``phone-delivery`` command."""
-    from phone_delivery.client.commands import activities, apps, chain, environments, login, notifications, senders
+    policies, activities, apps) to the ``phone-delivery`` command."""
+    from phone_delivery.client.commands import (
+        activities,
+        apps,
+        chain,
+        environments,
+        login,
+        notifications,
+        policies,
+        senders,
+    )
 
     app.command("login")(login.login)
     app.add_typer(environments.app, name="environments")
     app.add_typer(senders.app, name="senders")
     app.add_typer(chain.app, name="chain")
+    app.add_typer(policies.app, name="policies")
     app.command("send")(notifications.send)
     app.add_typer(notifications.app, name="notifications")
     app.add_typer(activities.app, name="activities")

@@ -97,11 +97,15 @@ def send(
     idempotency_key: Annotated[
         str | None, typer.Option(help="Retries with the same key get the same notification.", show_default=False)
     ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(help="Notification policy (name or id) instead of the default one.", show_default=False),
+    ] = None,
     env: EnvOpt = None,
     profile: ProfileOpt = None,
     output: OutputOpt = Format.table,
 ) -> None:
-    """Send an SMS (or a voice message) through the environment's fallback chain.
+    """Send an SMS (or a voice message) through the environment's fallback chain (or the policy's routing).
 
     Exit 4 when it ends FAILED or UNDELIVERED, 5 when --wait times out before a final status,
     130 on Ctrl-C (the notification goes on).
@@ -111,7 +115,9 @@ def send(
             s.output.note(f"server {s.api.credentials.server} ({s.api.credentials.source})")
         environment = lookup.environment(s.api, env)
         path = PATH.format(env=environment["id"])
-        body = {"deliveryMethod": "VOICE" if voice else "SMS", "to": to, "message": message}
+        body: dict[str, Any] = {"deliveryMethod": "VOICE" if voice else "SMS", "to": to, "message": message}
+        if policy is not None:
+            body["policy"] = {"id": lookup.policy(s.api, environment, policy)["id"]}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         item = s.api.post(path, body, headers=headers)
         if wait:
