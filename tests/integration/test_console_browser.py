@@ -2,9 +2,11 @@
 credentials, create a Messaging Service sender and select a service, a custom provider whose wrong
 field shows its error next to that field, reorder the fallback chain, test-send through a sender,
 send an SMS and watch it reach DELIVERED, find it in the log by recipient, see it in the sandbox
-inbox; applications (rotate a secret), activities, markup in names, a narrow window. Every effect is
-read back through the API or the sandbox, every request the page made went to 127.0.0.1, and none of
-them failed (HTTP 400 or more, the favicon included) but those a test provokes on purpose.
+inbox; a notification policy edited as JSON (its wrong country code's error beside the editor, then
+saved, made default, deleted) refusing a send to a British number; applications (rotate a secret),
+activities, markup in names, a narrow window. Every effect is read back through the API or the
+sandbox, every request the page made went to 127.0.0.1, and none of them failed (HTTP 400 or more,
+the favicon included) but those a test provokes on purpose.
 
 One dev-mode server (the real command, in a subprocess) for the module. Debian's ``chromium`` through
 Playwright, never a downloaded browser: skipped without it, failed under CI=true. With
@@ -554,19 +556,183 @@ def test_markup_in_names_is_text_and_a_narrow_window_fits(dev: DevServer, tmp_pa
         },
     )
     assert made.status_code == 201, made.text
+    policies = f"/v1/environments/{dev.env}/notificationsPolicies"
+    policy = dev.api("POST", policies, json={"name": name, "quotas": []})
+    assert policy.status_code == 201, policy.text
     with console(dev, tmp_path, viewport={"width": 380, "height": 800}) as page:
         go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
         page.locator(f"tr[data-sender='{made.json()['id']}']").wait_for()
         assert name in page.inner_text("main")
         assert page.evaluate("window.owned") is None
         assert page.locator("main img, main script").count() == 0
+        # A policy so named: as text in the list, its page and its editor.
+        go(page, dev, f"#/env/{dev.env}/policies", "Policies of Development")
+        assert name in page.locator(f"tr[data-policy='{policy.json()['id']}']").inner_text()
+        go(page, dev, f"#/env/{dev.env}/policies/{policy.json()['id']}", name)
+        assert json.loads(page.get_by_label("Policy (JSON)").input_value())["name"] == name
+        assert page.evaluate("window.owned") is None and page.locator("main img, main script").count() == 0
         for route, heading in (
             (f"#/env/{dev.env}/senders", "Senders of Development"),
             (f"#/env/{dev.env}/notifications", "Notifications of Development"),
             (f"#/env/{dev.env}/chain", "Fallback chain of Development"),
+            (f"#/env/{dev.env}/policies", "Policies of Development"),
+            (f"#/env/{dev.env}/policies/new", "New policy"),
         ):
             go(page, dev, route, heading)
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), route
         go(page, dev, f"#/env/{dev.env}/senders", "Senders of Development")
         shot(page, tmp_path, "narrow")
     dev.api("DELETE", dev.senders(made.json()["id"]))
+    dev.api("DELETE", f"{policies}/{policy.json()['id']}")
+
+
+POLICY_REFUSED = r"400\b.*/notificationsPolicies$"  # the wrong country code, on purpose
+SEND_REFUSED = r"400\b.*/notifications$"  # the British number the policy does not allow
+
+
+def test_a_policy_edited_as_json_shows_its_errors_then_limits_the_sends(dev: DevServer, tmp_path: Path) -> None:
+    policies = f"/v1/environments/{dev.env}/notificationsPolicies"
+    made = dev.api(
+        "POST",
+        dev.senders(),
+        json={
+            "provider": "CUSTOM_TWILIO_VERIFY",
+            "name": "Policy sender",
+            "sid": dev.creds["twilio"]["accountSid"],
+            "authToken": dev.creds["twilio"]["authToken"],
+            "verifyServiceId": dev.creds["twilio"]["verifyServiceId"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    sender_id = made.json()["id"]
+    [former] = [p for p in dev.api("GET", policies).json()["_embedded"]["notificationsPolicies"] if p["default"]]
+    off = {"enabled": False}
+    body: dict[str, Any] = {
+        "name": "US and Germany",
+        "quotas": [{"type": "USER", "deliveryMethods": ["SMS"], "total": 5}],
+        "countryLimit": {"type": "ALLOWED", "deliveryMethods": ["SMS", "Voice"], "countries": ["US", "DEU"]},
+        "providerConfiguration": {
+            "conditions": [
+                {"deliveryMethods": ["SMS"], "countries": ["DE"], "fallbackChain": [{"id": sender_id}]},
+                {"fallbackChain": [{"id": "PINGONE_TWILIO"}]},
+            ]
+        },
+        "cooldownConfiguration": {
+            "sms": {
+                "enabled": True,
+                "groupBy": "USER_ID",
+                "resendLimit": 3,
+                "periods": [
+                    {"duration": 30, "timeUnit": "SECONDS"},
+                    {"duration": 60, "timeUnit": "SECONDS"},
+                    {"duration": 2, "timeUnit": "MINUTES"},
+                ],
+            },
+            "voice": off,
+            "email": off,
+            "whatsApp": off,
+        },
+        "fraudProtection": {"numberHourlyCap": {"enabled": True, "limit": 5}},
+    }
+    policy_id = ""
+    try:
+        with console(dev, tmp_path, provoked=(POLICY_REFUSED, SEND_REFUSED)) as page:
+            go(page, dev, f"#/env/{dev.env}/policies", "Policies of Development")
+            page.get_by_role("link", name="Policies", exact=True).wait_for()  # in the navigation
+            default_row = page.locator(f"tr[data-policy='{former['id']}']")
+            assert default_row.locator("[data-default]").inner_text() == "Default"
+            page.get_by_role("link", name="New policy").click()
+            page.get_by_role("heading", level=1, name="New policy").wait_for()
+            editor = page.get_by_label("Policy (JSON)")
+            example = json.loads(editor.input_value())  # a sensible example to start from
+            assert example["name"] and isinstance(example["quotas"], list) and example["countryLimit"]["countries"]
+
+            # A country code the API refuses: its target and message next to the editor, once.
+            editor.fill(json.dumps(body, indent=2))
+            page.get_by_role("button", name="Create", exact=True).click()
+            page.wait_for_function("() => document.activeElement.dataset.target === 'policy'")
+            assert editor.get_attribute("aria-invalid") == "true"
+            error = page.locator("#" + editor.get_attribute("aria-describedby").split()[-1])
+            target = error.locator("[data-detail-target='countryLimit.countries[1]']")
+            assert target.inner_text().startswith("countryLimit.countries[1]: Not an ISO 3166-1 alpha-2 country code")
+            assert page.inner_text("body").count("countryLimit.countries[1]") == 1
+            assert status_line(page) == ""
+            names = [p["name"] for p in dev.api("GET", policies).json()["_embedded"]["notificationsPolicies"]]
+            assert "US and Germany" not in names  # nothing was created
+
+            # Put right, it is created; its page says what it does, senders by name.
+            body["countryLimit"]["countries"] = ["US", "DE"]
+            editor.fill(json.dumps(body, indent=2))
+            assert error.is_hidden()  # edited: its error goes
+            page.get_by_role("button", name="Create", exact=True).click()
+            page.get_by_role("heading", level=1, name="US and Germany").wait_for()
+            policy_id = page.url.rsplit("/", 1)[-1]
+            assert re.fullmatch(r"[0-9a-f-]{36}", policy_id), page.url
+            assert page.locator("#policy-countries").inner_text() == "SMS, Voice only to US, DE"
+            assert page.locator("#policy-quotas").inner_text() == "quotas[0]: 5 SMS per user per day"
+            routing = page.locator("#policy-routing li").all_inner_texts()
+            assert routing == ["SMS to DE: Policy sender", "SMS, VOICE to any other country: PINGONE_TWILIO"]
+            assert "30 s, then 60 s, then 2 min" in page.locator("#policy-cooldowns").inner_text()
+            assert "At most 5 sends to one number per hour" in page.locator("#policy-fraud").inner_text()
+            assert status_line(page) == "Policy US and Germany saved."
+            shot(page, tmp_path, "policies")
+            # Back goes to the list, not to the create form; the list has it, not as the default.
+            page.go_back()
+            page.get_by_role("heading", level=1, name="Policies of Development").wait_for()
+            row = page.locator(f"tr[data-policy='{policy_id}']")
+            assert "US and Germany" in row.inner_text() and row.locator("[data-default]").count() == 0
+            assert "SMS, Voice only to US, DE" in row.inner_text()
+
+            read = dev.api("GET", f"{policies}/{policy_id}").json()
+            assert read["countryLimit"]["type"] == "ALLOWED" and read["countryLimit"]["countries"] == ["US", "DE"]
+            assert read["providerConfiguration"]["conditions"][0]["fallbackChain"] == [{"id": sender_id}]
+            assert read["default"] is False
+
+            # The console's send form with that policy: a British number is refused, on `to`.
+            british = f"+4474001{secrets.randbelow(100_000):05d}"
+            go(page, dev, f"#/env/{dev.env}/notifications", "Notifications of Development")
+            send = page.locator("form", has=page.get_by_role("heading", name="Send a message"))
+            send.get_by_label("To", exact=True).fill(british)
+            send.get_by_label("Policy").select_option(label="US and Germany")
+            send.get_by_role("button", name="Send").click()
+            to = send.get_by_label("To", exact=True)
+            page.wait_for_function("() => document.activeElement.dataset.target === 'to'")
+            said = page.locator("#" + to.get_attribute("aria-describedby").split()[-1]).inner_text()
+            assert "United Kingdom (GB)" in said and "US and Germany" in said, said
+            assert page.inner_text("body").count("United Kingdom (GB)") == 1
+            # And through the API: 400 on `to`, nothing queued.
+            refused = dev.api(
+                "POST",
+                f"/v1/environments/{dev.env}/notifications",
+                json={"deliveryMethod": "SMS", "to": british, "message": "Hi", "policy": {"id": policy_id}},
+            )
+            assert refused.status_code == 400, refused.text
+            assert [d["target"] for d in refused.json()["details"]] == ["to"]
+            logged = dev.api("GET", f"/v1/environments/{dev.env}/notifications", params={"to": british}).json()
+            assert logged["_embedded"]["notifications"] == []
+
+            # Make default, then give the flag back to the former default, both from the console.
+            go(page, dev, f"#/env/{dev.env}/policies/{policy_id}", "US and Germany")
+            page.get_by_role("button", name="Make default").click()
+            page.wait_for_function("() => document.querySelector('#status').textContent.includes('now the default')")
+            assert dev.api("GET", f"{policies}/{policy_id}").json()["default"] is True
+            assert page.get_by_role("button", name="Make default").count() == 0
+            go(page, dev, f"#/env/{dev.env}/policies/{former['id']}", former["name"])
+            page.get_by_role("button", name="Make default").click()
+            page.wait_for_function("() => document.querySelector('#status').textContent.includes('now the default')")
+            assert dev.api("GET", f"{policies}/{former['id']}").json()["default"] is True
+
+            # Delete it (the dialog is accepted): gone from the list and from the API.
+            go(page, dev, f"#/env/{dev.env}/policies/{policy_id}", "US and Germany")
+            page.get_by_role("button", name="Delete US and Germany").click()
+            page.get_by_role("heading", level=1, name="Policies of Development").wait_for()
+            assert page.locator(f"tr[data-policy='{policy_id}']").count() == 0
+            assert dev.api("GET", f"{policies}/{policy_id}").status_code == 404
+            policy_id = ""
+    finally:
+        if policy_id:
+            read_only = ("_links", "id", "environment", "createdAt", "updatedAt")
+            kept = {k: v for k, v in former.items() if k not in read_only}
+            dev.api("PUT", f"{policies}/{former['id']}", json={**kept, "default": True})
+            dev.api("DELETE", f"{policies}/{policy_id}")
+        dev.api("DELETE", dev.senders(sender_id))

@@ -9,6 +9,8 @@ import * as environments from './pages/environments.js';
 import * as inbox from './pages/inbox.js';
 import * as notification from './pages/notification.js';
 import * as notifications from './pages/notifications.js';
+import * as policies from './pages/policies.js';
+import * as policy from './pages/policy.js';
 import * as senderEdit from './pages/sender_edit.js';
 import * as senderNew from './pages/sender_new.js';
 import * as senders from './pages/senders.js';
@@ -22,6 +24,8 @@ const ROUTES = [
   [/^\/env\/([^/]+)\/senders\/new\/([A-Z_]+)$/, senderNew],
   [/^\/env\/([^/]+)\/senders\/([^/]+)$/, senderEdit],
   [/^\/env\/([^/]+)\/chain$/, chain],
+  [/^\/env\/([^/]+)\/policies$/, policies],
+  [/^\/env\/([^/]+)\/policies\/([^/]+)$/, policy],
   [/^\/env\/([^/]+)\/notifications$/, notifications],
   [/^\/env\/([^/]+)\/notifications\/([^/]+)$/, notification],
   [/^\/env\/([^/]+)\/activities$/, activities],
@@ -32,6 +36,7 @@ const ROUTES = [
 const ENV_PAGES = [
   ['senders', 'Senders'],
   ['chain', 'Fallback chain'],
+  ['policies', 'Policies'],
   ['notifications', 'Notifications'],
   ['activities', 'Activities'],
   ['applications', 'Applications'],

@@ -5,18 +5,20 @@ import { context } from '../context.js';
 import { badge, clearErrors, errorBox, field, h, showErrors, time } from '../dom.js';
 import { describeError } from '../error_codes.js';
 import { navigate } from '../navigation.js';
+import { policiesPath } from '../policy_words.js';
 
 const STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'UNDELIVERED', 'FAILED'];
 const FILTERS = ['to', 'status', 'sender', 'deliveryMethod', 'since', 'until'];
 const REFRESH_MS = 2000;
 
 export async function render(main, [envId], query) {
-  const [env, list] = await Promise.all([get(envPath(envId)), get(sendersPath(envId))]);
+  const [env, list, policyList] = await Promise.all([get(envPath(envId)), get(sendersPath(envId)),
+    get(policiesPath(envId)).catch(() => null)]); // without the policies, the send form still sends by default
   context.environmentNames.set(envId, env.name);
   const senders = new Map((list?._embedded?.phoneDeliverySettings ?? []).map((s) => [s.id, s.name]));
   senders.set('PINGONE_TWILIO', 'PINGONE_TWILIO');
   main.append(h('h1', {}, `Notifications of ${env.name}`));
-  main.append(sendForm(envId));
+  main.append(sendForm(envId, policyList?._embedded?.notificationsPolicies ?? []));
 
   const filters = h('form', { class: 'card filters', novalidate: true, role: 'search', 'aria-label': 'Filter the delivery log' },
     h('h2', {}, 'Delivery log'), errorBox(),
@@ -99,22 +101,28 @@ function row(envId, n, senders) {
     h('td', {}, n.error ? describeError(code, n.sender?.provider ?? '', n.error.message) : ''));
 }
 
-function sendForm(envId) {
+function sendForm(envId, policies) {
+  const byDefault = policies.find((p) => p.default);
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'send-title' },
     h('h2', { id: 'send-title' }, 'Send a message'),
-    h('p', { class: 'muted' }, 'Through the fallback chain, like any client of POST …/notifications.'),
+    h('p', { class: 'muted' }, 'Through the fallback chain (or the policy\'s senders), like any client of POST …/notifications.'),
     errorBox(),
     h('div', { class: 'filter-grid' },
       field({ label: 'To', name: 'to', type: 'tel', required: true, help: 'International format, e.g. +14155552671.' }),
       field({ label: 'Delivery method', name: 'deliveryMethod', value: 'SMS', options: [['SMS', 'SMS'], ['VOICE', 'Voice']] }),
-      field({ label: 'Message', name: 'message', required: true, value: 'Your code is 123456' })),
+      field({ label: 'Message', name: 'message', required: true, value: 'Your code is 123456' }),
+      field({ label: 'Policy', name: 'policy', target: 'policy.id', value: '', help: byDefault ? `The default: ${byDefault.name}.` : null, options: [
+        ['', 'The default policy'],
+        ...policies.filter((p) => !p.default).map((p) => [p.id, p.name])] })),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Send')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
     const v = (name) => form.querySelector(`[data-target="${name}"]`).value.trim();
     try {
-      const sent = await post(envPath(envId, '/notifications'), { to: v('to'), deliveryMethod: v('deliveryMethod'), message: v('message') });
+      const body = { to: v('to'), deliveryMethod: v('deliveryMethod'), message: v('message') };
+      if (v('policy.id')) body.policy = { id: v('policy.id') };
+      const sent = await post(envPath(envId, '/notifications'), body);
       navigate(`#/env/${envId}/notifications/${sent.id}`, { message: `Message to ${sent.to} accepted: ${sent.status}.` });
     } catch (error) {
       showErrors(form, error);
