@@ -58,6 +58,15 @@ class Plan:
         """Whether the outbox transaction has counters to take."""
         return bool(self.claims) or self.cooldown is not None or self.velocity is not None
 
+    def counter_keys(self, env: str, to: str) -> list[str]:
+        """Every counter row the outbox transaction may lock (for ``BatchWriter``'s ordered locks)."""
+        keys = [claim.key for claim in self.claims]
+        if self.velocity is not None:
+            keys += [self.velocity.prefix_key, self.velocity.number_key(to)]
+        if self.cooldown is not None:
+            keys.append(self.cooldown.key)
+        return [f"{env}:{key}" for key in keys]
+
 
 def rejected_activity(
     env: str, actor: Principal, send: SendFacts, refusal: Refusal, policy_name: str | None, at: int

@@ -60,11 +60,6 @@ class NotificationService:
         self._gate = PolicyGate("sqlite" if database.sqlite else "postgresql", refusals)
         self._database = database
         self._writer = writer
-        # Sends that take counter rows (quotas, cooldowns, fraudProtection). On PostgreSQL each gets a
-        # transaction of its own: one transaction then locks at most one row per rule, always in the
-        # same rule order, so two can never deadlock; batched, two batches could lock two users' rows
-        # in opposite orders and wait for PostgreSQL's deadlock timeout. SQLite's writes are serial.
-        self._counted_writer = writer if database.sqlite else BatchWriter(database, max_batch=1, parallel=8)
         self._cipher = cipher
         self._resolver = resolver
         self._wake = wake
@@ -165,7 +160,9 @@ class NotificationService:
             return values, True, None
 
         try:
-            row, created, refusal = await (self._counted_writer if plan.counts else self._writer).run(write)
+            # Group-committed like every send; the counter rows it locks are named so that two batches
+            # lock them in one order (BatchWriter), never in opposite orders (a deadlock).
+            row, created, refusal = await self._writer.run(write, plan.counter_keys(env, request.to))
         except IntegrityError:
             # The environment was deleted meanwhile, or a concurrent request took the same key.
             async with self._database.read() as conn:
