@@ -128,11 +128,7 @@ class NotificationService:
                 existing = await repo.by_idempotency_key(env, key)
                 if existing is not None and existing["created_at"] > now - IDEMPOTENCY_WINDOW_MS:
                     if existing["request_hash"] != request.fingerprint:
-                        raise InvalidData.single(
-                            "INVALID_VALUE",
-                            "Idempotency-Key",
-                            "This Idempotency-Key was used with a different request in the last 24 hours.",
-                        )
+                        raise _key_reused()
                     return existing, False, None
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
@@ -211,7 +207,9 @@ class NotificationService:
             existing = await NotificationRepository(conn).by_idempotency_key(env, key)
         if existing is None or existing["created_at"] <= now - IDEMPOTENCY_WINDOW_MS:
             return None
-        return existing if existing["request_hash"] == fingerprint else None
+        if existing["request_hash"] != fingerprint:
+            raise _key_reused()  # the key's own error comes first, as on the write path
+        return existing
 
     async def _check_chain_delivers(self, env: str, chain: list[str], method: str) -> None:
         """Refuse now what no sender of the chain could ever deliver (VOICE through SMS-only senders)."""
@@ -359,3 +357,11 @@ def _reporting_entry(row: dict[str, Any]) -> str | None:
     if row["status"] == SENDING:
         return str(list(row["chain"])[row["chain_position"]])
     return None
+
+
+def _key_reused() -> InvalidData:
+    return InvalidData.single(
+        "INVALID_VALUE",
+        "Idempotency-Key",
+        "This Idempotency-Key was used with a different request in the last 24 hours.",
+    )
