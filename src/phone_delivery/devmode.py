@@ -46,7 +46,8 @@ def credentials_path(settings: Settings) -> Path:
     return settings.data_dir / CREDENTIALS_FILE
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_credentials(path: Path) -> dict[str, Any] | None:
+    """dev-credentials.json as written, or None when it is missing or not a JSON object."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -87,7 +88,7 @@ async def prepare(settings: Settings, api_base: str, sandbox: SandboxState) -> d
     try:
         await upgrade_to_head(database)
         path = credentials_path(settings)
-        data = _read(path)
+        data = read_credentials(path)
         if data is None or not await _still_valid(database, data):
             async with database.write() as conn:
                 admin_env, issued = await create_organization_admin(conn, "Administrators")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -58,6 +58,13 @@ class Output:
         """A JSON document on stdout (in JSON mode)."""
         sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+    def result(self, value: Any, render: Callable[[], object]) -> None:
+        """A command's answer: ``value`` as JSON in JSON mode, else what ``render`` prints."""
+        if self.json:
+            self.data(value)
+        else:
+            render()
 
     def line(self, value: Any) -> None:
         """One compact JSON object per line (streams)."""

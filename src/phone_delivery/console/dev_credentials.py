@@ -13,7 +13,6 @@ read (``CONSOLE_FIELDS``), not the whole file.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phone_delivery.api.responses import JsonResponse
-from phone_delivery.devmode import credentials_path
+from phone_delivery.devmode import credentials_path, read_credentials
 from phone_delivery.sandbox.admin_access import AdminAccess
 from phone_delivery.settings import Settings
 
@@ -45,7 +44,7 @@ CONSOLE_FIELDS: dict[str, frozenset[str] | None] = {
 def dev_credentials_response(settings: Settings, request: Request) -> Response:
     if not settings.dev_mode or not _may_see(request):
         raise HTTPException(status_code=404)
-    data = _read(settings)
+    data = read_credentials(credentials_path(settings))  # read now: a restart may have rewritten it
     if data is None:
         raise HTTPException(status_code=404)
     return JsonResponse(for_the_console(data), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -69,12 +68,3 @@ def _may_see(request: Request) -> bool:
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         return False
     return LOOPBACK_ONLY.refusal(request) is None
-
-
-def _read(settings: Settings) -> dict[str, Any] | None:
-    """The file as dev mode wrote it at start (read now: a restart may have rewritten it)."""
-    try:
-        data = json.loads(credentials_path(settings).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -103,7 +103,7 @@ def rotate_secret(
         found = lookup.application(s.api, environment, application)
         answer = s.api.post(f"/v1/environments/{environment['id']}/applications/{found['id']}/secret")
         token_url = _token_url(s.api.credentials.server, environment["id"])
-        if s.output.json:
-            s.output.data({"id": found["id"], "name": found.get("name"), "clientSecret": answer["secret"]})
-        else:
-            _once(s.output, found, answer["secret"], token_url)
+        s.output.result(
+            {"id": found["id"], "name": found.get("name"), "clientSecret": answer["secret"]},
+            lambda: _once(s.output, found, answer["secret"], token_url),
+        )

@@ -37,10 +37,7 @@ def show(env: EnvOpt = None, profile: ProfileOpt = None, output: OutputOpt = For
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         settings = s.api.get(SETTINGS.format(env=environment["id"]))
-        if s.output.json:
-            s.output.data(settings)
-        else:
-            _show(s.output, settings, lookup.senders(s.api, environment["id"]))
+        s.output.result(settings, lambda: _show(s.output, settings, lookup.senders(s.api, environment["id"])))
 
 
 @app.command("set")
@@ -60,7 +57,4 @@ def set_chain(
         body = {key: current[key] for key in KEPT if current.get(key) is not None}
         body["smsProvidersFallbackChain"] = chain
         updated = s.api.put(path, body)
-        if s.output.json:
-            s.output.data(updated)
-        else:
-            _show(s.output, updated, items)
+        s.output.result(updated, lambda: _show(s.output, updated, items))

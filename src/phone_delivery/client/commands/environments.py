@@ -27,10 +27,7 @@ def list_environments(profile: ProfileOpt = None, output: OutputOpt = Format.tab
     """List the environments the application administers."""
     with session(profile, output) as s:
         items = s.api.items("/v1/environments", "environments")
-        if s.output.json:
-            s.output.data(items)
-        else:
-            _show(s.output, items)
+        s.output.result(items, lambda: _show(s.output, items))
 
 
 @app.command("create")
@@ -48,10 +45,7 @@ def create(
         if description is not None:
             body["description"] = description
         created = s.api.post("/v1/environments", body)
-        if s.output.json:
-            s.output.data(created)
-        else:
-            s.output.text(f"created environment {created['name']!r} ({created['id']})")
+        s.output.result(created, lambda: s.output.text(f"created environment {created['name']!r} ({created['id']})"))
 
 
 @app.command("delete")
@@ -69,7 +63,7 @@ def delete(
                 raise UsageError(f"deleting {env['name']!r} removes everything in it: confirm with --yes")
             typer.confirm(f"Delete environment {env['name']!r} ({env['id']}) and everything in it?", abort=True)
         s.api.delete(f"/v1/environments/{env['id']}")
-        if s.output.json:
-            s.output.data({"deleted": {"id": env["id"], "name": env["name"]}})
-        else:
-            s.output.text(f"deleted environment {env['name']!r} ({env['id']})")
+        s.output.result(
+            {"deleted": {"id": env["id"], "name": env["name"]}},
+            lambda: s.output.text(f"deleted environment {env['name']!r} ({env['id']})"),
+        )

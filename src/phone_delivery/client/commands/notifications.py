@@ -220,10 +220,7 @@ def show(
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         item = s.api.get(f"{PATH.format(env=environment['id'])}/{notification}")
-        if s.output.json:
-            s.output.data(item)
-        else:
-            show_notification(s.output, item, _sender_names(s.api, environment["id"]))
+        s.output.result(item, lambda: show_notification(s.output, item, _sender_names(s.api, environment["id"])))
 
 
 @app.command("tail")

@@ -148,10 +148,7 @@ def list_policies(env: EnvOpt = None, profile: ProfileOpt = None, output: Output
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         items = lookup.policies(s.api, environment["id"])
-        if s.output.json:
-            s.output.data(items)
-        else:
-            _table(s.output, items)
+        s.output.result(items, lambda: _table(s.output, items))
 
 
 @app.command("show")
@@ -160,10 +157,7 @@ def show(policy: PolicyArg, env: EnvOpt = None, profile: ProfileOpt = None, outp
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         found = lookup.policy(s.api, environment, policy)
-        if s.output.json:
-            s.output.data(found)
-        else:
-            _detail(s.output, found, _names(s.api, environment["id"]))
+        s.output.result(found, lambda: _detail(s.output, found, _names(s.api, environment["id"])))
 
 
 @app.command("apply")
@@ -238,7 +232,7 @@ def delete(policy: PolicyArg, env: EnvOpt = None, profile: ProfileOpt = None, ou
         environment = lookup.environment(s.api, env)
         found = lookup.policy(s.api, environment, policy)
         s.api.delete(s.api.policies_path(environment["id"], found["id"]))
-        if s.output.json:
-            s.output.data({"deleted": {"id": found["id"], "name": found.get("name")}})
-        else:
-            s.output.text(f"deleted notification policy {found.get('name')!r} ({found['id']})")
+        s.output.result(
+            {"deleted": {"id": found["id"], "name": found.get("name")}},
+            lambda: s.output.text(f"deleted notification policy {found.get('name')!r} ({found['id']})"),
+        )

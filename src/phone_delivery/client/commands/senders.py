@@ -85,10 +85,7 @@ def list_senders(env: EnvOpt = None, profile: ProfileOpt = None, output: OutputO
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         items = lookup.senders(s.api, environment["id"])
-        if s.output.json:
-            s.output.data(items)
-        else:
-            _table(s.output, items)
+        s.output.result(items, lambda: _table(s.output, items))
 
 
 @app.command("show")
@@ -97,10 +94,7 @@ def show(sender: SenderArg, env: EnvOpt = None, profile: ProfileOpt = None, outp
     with session(profile, output) as s:
         environment = lookup.environment(s.api, env)
         found = lookup.sender(s.api, environment, sender)
-        if s.output.json:
-            s.output.data(found)
-        else:
-            _detail(s.output, found)
+        s.output.result(found, lambda: _detail(s.output, found))
 
 
 @app.command("create")
@@ -203,10 +197,10 @@ def delete(sender: SenderArg, env: EnvOpt = None, profile: ProfileOpt = None, ou
         environment = lookup.environment(s.api, env)
         found = lookup.sender(s.api, environment, sender)
         s.api.delete(s.api.senders_path(environment["id"], found["id"]))
-        if s.output.json:
-            s.output.data({"deleted": {"id": found["id"], "name": found.get("name")}})
-        else:
-            s.output.text(f"deleted sender {found.get('name')!r} ({found['id']})")
+        s.output.result(
+            {"deleted": {"id": found["id"], "name": found.get("name")}},
+            lambda: s.output.text(f"deleted sender {found.get('name')!r} ({found['id']})"),
+        )
 
 
 @app.command("test")
@@ -297,7 +291,4 @@ def select(
                 holder = holder.setdefault(part, {})
             holder[path[-1]] = secret
         updated = s.api.put(s.api.senders_path(environment["id"], found["id"]), body)
-        if s.output.json:
-            s.output.data(updated)
-        else:
-            s.output.text(f"{updated.get('name')!r} now sends with: {selected(updated)}")
+        s.output.result(updated, lambda: s.output.text(f"{updated.get('name')!r} now sends with: {selected(updated)}"))
