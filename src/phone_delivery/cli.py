@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from phone_delivery.client.commands import register as register_client_commands
 from phone_delivery.settings import Settings
@@ -44,6 +45,13 @@ Host = Annotated[str | None, typer.Option("--host", help="Interface to listen on
 def _settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:  # one line per README: each bad setting, its variable and why
+        problems = "; ".join(
+            f"PHONE_DELIVERY_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        typer.echo(f"error: invalid configuration: {problems}", err=True)
+        raise typer.Exit(2) from None
     except ValueError as exc:
         typer.echo(f"error: invalid configuration: {exc}", err=True)
         raise typer.Exit(2) from None

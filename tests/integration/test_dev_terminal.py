@@ -152,3 +152,26 @@ def test_a_pipe_gets_json_and_sandbox_traffic_only_when_asked(tmp_path: Path) ->
         send_one(box)
         loud = access_paths(json_lines(box.text()))
     assert [p for p in loud if p.startswith("/sandbox/twilio")], loud  # the worker's call to the sandbox
+
+
+def test_a_bad_log_setting_is_one_clear_line(tmp_path: Path) -> None:
+    for name, value, words in [
+        (
+            "PHONE_DELIVERY_LOG_FORMAT",
+            "pretty\r\n",
+            "PHONE_DELIVERY_LOG_FORMAT: log_format must be auto, json or console",
+        ),
+        ("PHONE_DELIVERY_LOG_SANDBOX_TRAFFIC", "sometimes", "PHONE_DELIVERY_LOG_SANDBOX_TRAFFIC: "),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "phone_delivery", "dev", "--port", "0", "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, name: value},
+        )
+        assert result.returncode == 2, result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and words in errors[0], result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "dev-credentials.json").exists()  # refused before anything is written
