@@ -7,11 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from phone_delivery.store.batch_writer import BatchWriter
+from phone_delivery.store.batch_writer import BatchWriter, Deferred
 from phone_delivery.store.database import Conn, Database
 from tests.conftest import drop_postgres_database, make_postgres_database, require_postgres
 
@@ -111,3 +112,48 @@ def test_postgres_writes_batches_in_parallel_and_sqlite_one_at_a_time(database_u
 
     most_open = asyncio.run(scenario())
     assert most_open == (1 if database_url.startswith("sqlite") else 4)
+
+
+def test_deferred_results_are_settled_once_per_batch_in_job_order(database_url: str) -> None:
+    """A job's Deferred gets its settle's answer; settle runs once per transaction with all the
+    batch's Deferreds in job order, before the commit (its writes commit with the jobs'), and again
+    for each job alone when the batch is rerun one by one."""
+    calls: list[list[int]] = []
+
+    async def settle(conn: Conn, items: list[int]) -> list[str]:
+        calls.append(items)
+        for item in items:
+            await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": 1000 + item})
+        return [f"settled {item}" for item in items]
+
+    def deferred(value: int):  # type: ignore[no-untyped-def]
+        async def job(conn: Conn) -> object:
+            await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": value})
+            return Deferred(value, settle) if value % 2 else value
+
+        return job
+
+    async def scenario(jobs: list[Any]) -> tuple[list[object], list[int]]:
+        database = await _setup(database_url)
+        writer = BatchWriter(database, parallel=1)
+        results = await asyncio.gather(*(writer.run(job) for job in jobs), return_exceptions=True)
+        async with database.read() as conn:
+            stored = [r[0] for r in await conn.execute(text("SELECT x FROM t ORDER BY x"))]
+        async with database.write() as conn:
+            await conn.execute(text("DROP TABLE t"))
+        await database.dispose()
+        return results, stored
+
+    results, stored = asyncio.run(scenario([deferred(i) for i in range(10)]))
+    assert results == [f"settled {i}" if i % 2 else i for i in range(10)]
+    assert calls == [[1, 3, 5, 7, 9]]
+    assert stored == [*range(10), 1001, 1003, 1005, 1007, 1009]
+
+    calls.clear()
+    jobs = [deferred(i) for i in range(6)]
+    jobs[4] = _insert(2)  # a duplicate key: the batch is rerun job by job
+    results, stored = asyncio.run(scenario(jobs))
+    assert isinstance(results[4], Exception)
+    assert results[:4] + results[5:] == [0, "settled 1", 2, "settled 3", "settled 5"]
+    assert calls == [[1], [3], [5]]  # the batch failed before its settle, then each job alone
+    assert stored == [0, 1, 2, 3, 5, 1001, 1003, 1005]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from phone_delivery.delivery.policy_gate import PolicyGate, RefusalMetrics, rejected_activity
+from phone_delivery.delivery.policy_gate import CountedSend, PolicyGate, RefusalMetrics, rejected_activity
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.signatures import signature_matches
 from phone_delivery.domain.activities import new_activity
@@ -30,7 +31,7 @@ from phone_delivery.domain.policies import RESOURCE_TYPE
 from phone_delivery.domain.policy_rules import Refusal, SendFacts
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.store.activities_repo import ActivityRepository
-from phone_delivery.store.batch_writer import BatchWriter
+from phone_delivery.store.batch_writer import BatchWriter, Deferred
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, seal
@@ -45,6 +46,35 @@ def notification_activity(
     env: str, notification_id: str, verb: str, description: str, actor: Principal | None, at: int
 ) -> Activity:
     return new_activity(env, "NOTIFICATION", verb, notification_id, description, actor, at)
+
+
+@dataclass(frozen=True)
+class _Rejection:
+    """Who asked for a send and under which policy: what its ``NOTIFICATION.REJECTED`` records."""
+
+    actor: Principal
+    send: SendFacts
+    policy_id: str | None
+    policy_name: str | None
+
+    async def record(self, conn: Conn, env: str, refusal: Refusal, now: int) -> None:
+        activities = ActivityRepository(conn)
+        await activities.insert(rejected_activity(env, self.actor, self.send, refusal, self.policy_name, now))
+        if refusal.trip is not None and self.policy_id is not None:
+            trip = new_activity(
+                env, RESOURCE_TYPE, "RULE_TRIPPED", self.policy_id, refusal.trip, None, now, self.policy_name
+            )
+            await activities.insert(trip)
+
+
+@dataclass(frozen=True)
+class _CountedWrite:
+    """A counted send written before its counters are settled (and taken out again if refused)."""
+
+    counted: CountedSend
+    values: dict[str, Any]
+    activity: Activity
+    rejection: _Rejection
 
 
 class NotificationService:
@@ -122,7 +152,10 @@ class NotificationService:
             env, notification_id, "CREATED", f"{request.delivery_method} notification queued.", actor, now
         )
 
-        async def write(conn: Conn) -> tuple[dict[str, Any] | None, bool, Refusal | None]:
+        rejection = _Rejection(actor, send, context.policy_id, context.policy_name)
+        counted = CountedSend(env, plan.counted, request.to, now)
+
+        async def write(conn: Conn) -> Any:
             repo = NotificationRepository(conn)
             if key is not None:
                 existing = await repo.by_idempotency_key(env, key)
@@ -132,33 +165,23 @@ class NotificationService:
                     return existing, False, None
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
-            # Returned, not raised: a refusal must not fail the other sends of the group commit.
-            refusal = await self._gate.take(conn, env, plan, request.to, now) if plan.counts else None
-            if refusal is not None:
-                activities = ActivityRepository(conn)
-                await activities.insert(rejected_activity(env, actor, send, refusal, context.policy_name, now))
-                if refusal.trip is not None and context.policy_id is not None:
-                    await activities.insert(
-                        new_activity(
-                            env,
-                            RESOURCE_TYPE,
-                            "RULE_TRIPPED",
-                            context.policy_id,
-                            refusal.trip,
-                            None,
-                            now,
-                            context.policy_name,
-                        )
-                    )
-                return None, False, refusal
+                if plan.counts:
+                    # Settled before the insert: a later request with this key in the same transaction
+                    # must not find a notification that the policy then refuses.
+                    [refusal] = await self._gate.settle(conn, [counted])
+                    if refusal is not None:
+                        await rejection.record(conn, env, refusal, now)
+                        return None, False, refusal
             await repo.insert(values)
             await ActivityRepository(conn).insert(activity)
+            if plan.counts and key is None:
+                # The counters are settled at the end of the transaction, with the other sends' (the
+                # rows stay locked for the commit only); a refused send's rows are taken out there.
+                return Deferred(_CountedWrite(counted, values, activity, rejection), self._settle)
             return values, True, None
 
         try:
-            # Group-committed like every send; the counter rows it locks are named so that two batches
-            # lock them in one order (BatchWriter), never in opposite orders (a deadlock).
-            row, created, refusal = await self._writer.run(write, plan.counter_keys(env, request.to))
+            row, created, refusal = await self._writer.run(write)
         except IntegrityError:
             # The environment was deleted meanwhile, or a concurrent request took the same key.
             async with self._database.read() as conn:
@@ -173,6 +196,23 @@ class NotificationService:
         if created:
             self._wake()
         return row, created
+
+    async def _settle(
+        self, conn: Conn, writes: list[_CountedWrite]
+    ) -> list[tuple[dict[str, Any] | None, bool, Refusal | None]]:
+        """The counters of a transaction's counted sends (``BatchWriter``'s settle): a refused send's
+        notification and activity are deleted again and its rejection recorded."""
+        refusals = await self._gate.settle(conn, [write.counted for write in writes])
+        results: list[tuple[dict[str, Any] | None, bool, Refusal | None]] = []
+        for write, refusal in zip(writes, refusals, strict=True):
+            if refusal is None:
+                results.append((write.values, True, None))
+                continue
+            await NotificationRepository(conn).delete(write.counted.env, write.values["id"])
+            await ActivityRepository(conn).delete(write.activity.id)
+            await write.rejection.record(conn, write.counted.env, refusal, write.counted.now)
+            results.append((None, False, refusal))
+        return results
 
     async def _refuse(
         self,

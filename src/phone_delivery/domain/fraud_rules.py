@@ -178,17 +178,21 @@ def hourly_claim(
         return None
     limit = int(section["limit"])
     start = now - now % HOUR_MS
-    retry_after = max(1, math.ceil((start + HOUR_MS - now) / 1000))
-    message = (
-        f"The notification policy '{policy_name}' allows {limit} notifications to one number per hour "
-        f"(fraudProtection.numberHourlyCap); this number's resets at {iso_ms(start + HOUR_MS)}."
-    )
-    error = RequestLimited(
-        "The request was rate limited: too many notifications to this number this hour.",
-        [Detail("LIMIT_EXCEEDED", message, "to", {"quotaLimit": limit, "retryAfter": retry_after})],
-        retry_after=retry_after,
-    )
-    return CounterClaim(f"hourly:{policy_id}:{send.to}", start, limit, Refusal(NUMBER_HOURLY_CAP, error, message))
+
+    def refuse() -> Refusal:
+        retry_after = max(1, math.ceil((start + HOUR_MS - now) / 1000))
+        message = (
+            f"The notification policy '{policy_name}' allows {limit} notifications to one number per hour "
+            f"(fraudProtection.numberHourlyCap); this number's resets at {iso_ms(start + HOUR_MS)}."
+        )
+        error = RequestLimited(
+            "The request was rate limited: too many notifications to this number this hour.",
+            [Detail("LIMIT_EXCEEDED", message, "to", {"quotaLimit": limit, "retryAfter": retry_after})],
+            retry_after=retry_after,
+        )
+        return Refusal(NUMBER_HOURLY_CAP, error, message)
+
+    return CounterClaim(f"hourly:{policy_id}:{send.to}", start, limit, refuse)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ transaction that writes the notification.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import phonenumbers
@@ -49,12 +51,16 @@ class Refusal:
 
 @dataclass(frozen=True)
 class CounterClaim:
-    """One unit the send must take from a counter; ``refusal`` when the counter has none left."""
+    """One unit the send must take from a counter; ``refusal()`` when the counter has none left (built
+    only then: most sends never need it)."""
 
     key: str
     window_start: int
     limit: int
-    refusal: Refusal
+    refuse: Callable[[], Refusal]
+
+    def refusal(self) -> Refusal:
+        return self.refuse()
 
 
 def country_label(to: str, country: str | None) -> str:
@@ -137,24 +143,31 @@ def quota_claim(
         else:
             subject, per, target = f"number:{send.to}", "per number (the request names no user.id)", "to"
         start, end = day_window(now)
-        retry_after = max(1, math.ceil((end - now) / 1000))
-        reset = iso_ms(end)
-        methods = " and ".join(quota["deliveryMethods"])
-        message = (
-            f"The notification policy '{policy_name}' allows {limit} {methods} notifications {per} per day "
-            f"(quotas[{index}], {quota['type']}); the quota resets at {reset}."
-        )
-        error = RequestLimited(
-            "The request was rate limited: a notification quota is used up.",
-            [
-                Detail(
-                    "QUOTA_EXCEEDED",
-                    message,
-                    target,
-                    {"quotaLimit": limit, "quotaResetTime": reset, "retryAfter": retry_after},
-                )
-            ],
-            retry_after=retry_after,
-        )
-        return CounterClaim(f"quota:{policy_id}:{subject}", start, limit, Refusal(QUOTA, error, message))
+        refuse = partial(_quota_refusal, policy_name, index, quota, limit, per, target, end, now)
+        return CounterClaim(f"quota:{policy_id}:{subject}", start, limit, refuse)
     return None
+
+
+def _quota_refusal(
+    policy_name: str, index: int, quota: dict[str, Any], limit: int, per: str, target: str | None, end: int, now: int
+) -> Refusal:
+    retry_after = max(1, math.ceil((end - now) / 1000))
+    reset = iso_ms(end)
+    methods = " and ".join(quota["deliveryMethods"])
+    message = (
+        f"The notification policy '{policy_name}' allows {limit} {methods} notifications {per} per day "
+        f"(quotas[{index}], {quota['type']}); the quota resets at {reset}."
+    )
+    error = RequestLimited(
+        "The request was rate limited: a notification quota is used up.",
+        [
+            Detail(
+                "QUOTA_EXCEEDED",
+                message,
+                target,
+                {"quotaLimit": limit, "quotaResetTime": reset, "retryAfter": retry_after},
+            )
+        ],
+        retry_after=retry_after,
+    )
+    return Refusal(QUOTA, error, message)

@@ -20,6 +20,10 @@ class ActivityRepository:
     async def insert(self, activity: Activity) -> None:
         await self.conn.execute(_INSERT, asdict(activity))
 
+    async def delete(self, activity_id: str) -> None:
+        """Take out an activity of this transaction whose event was undone (a refused send's CREATED)."""
+        await self.conn.execute(activities.delete().where(activities.c.id == activity_id))
+
     async def list(
         self,
         environment_id: str,

@@ -8,33 +8,45 @@ touch are serialised by PostgreSQL's row locks). If the shared transaction fails
 batch is run again in a transaction of its own, so one bad job never fails the others and each
 caller sees its own result or error.
 
-A job may name the rows it will lock (``locks``, any strings). On PostgreSQL a batch first takes a
-transaction-level advisory lock for each, all in one sorted order: two batches that lock the same rows
-in different job orders would otherwise deadlock (PostgreSQL breaks that only after its
-``deadlock_timeout``). SQLite writes one transaction at a time and needs none.
+A job may return a ``Deferred``: its ``settle`` runs once for all the batch's Deferreds with that
+settle, in job order, after every job of the batch ran and before the commit, and gives each its
+result. Work that locks shared rows (the policy counters) goes there: it holds the locks for the end
+of the transaction only, and does for the whole batch what each job would have done alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
-
-from sqlalchemy import text
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from phone_delivery.store.database import Conn, Database
 
-T = TypeVar("T")
 Job = Callable[[Conn], Awaitable[Any]]
-Pending = tuple[Job, "asyncio.Future[Any]", tuple[str, ...]]
-# One statement: the array is unnested in its (sorted) order, so the locks are taken in that order.
-_ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+Pending = tuple[Job, "asyncio.Future[Any]"]
+Settle = Callable[[Conn, list[Any]], Awaitable[list[Any]]]
 
 
-def lock_id(name: str) -> int:
-    """A signed 64-bit advisory lock id for a row name (a collision only serialises two sends)."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+@dataclass(frozen=True)
+class Deferred:
+    """A job's result that ``settle`` gives at the end of the batch (see the module's docstring)."""
+
+    item: Any
+    settle: Settle
+
+
+async def _settled(conn: Conn, results: list[Any]) -> list[Any]:
+    """``results`` with each Deferred replaced by what its settle answered for it."""
+    groups: dict[Settle, list[int]] = {}
+    for index, result in enumerate(results):
+        if isinstance(result, Deferred):
+            groups.setdefault(result.settle, []).append(index)
+    for settle, indexes in groups.items():
+        answers = await settle(conn, [results[index].item for index in indexes])
+        for index, answer in zip(indexes, answers, strict=True):
+            results[index] = answer
+    return results
 
 
 class BatchWriter:
@@ -45,9 +57,10 @@ class BatchWriter:
         self._pending: list[Pending] = []
         self._draining: set[asyncio.Task[None]] = set()
 
-    async def run(self, job: Callable[[Conn], Awaitable[T]], locks: Iterable[str] = ()) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((job, future, tuple(locks)))
+    async def run(self, job: Callable[[Conn], Awaitable[Any]]) -> Any:
+        """The job's result, or what the batch's settle answered for its Deferred."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, future))
         # A drain that has just returned is done before its done-callbacks run: count live ones only.
         self._draining = {task for task in self._draining if not task.done()}
         if len(self._draining) < self._parallel:
@@ -60,30 +73,24 @@ class BatchWriter:
             results: list[Any] = []
             try:
                 async with self._database.write() as conn:
-                    await self._lock(conn, [name for _, _, names in batch for name in names])
-                    for job, _, _ in batch:
+                    for job, _ in batch:
                         results.append(await job(conn))
+                    await _settled(conn, results)
             except Exception:  # noqa: BLE001 - the batch is rerun job by job, each job's error goes to its caller
                 await self._one_by_one(batch)
                 continue
-            for (_, future, _), result in zip(batch, results, strict=True):
+            for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
 
     async def _one_by_one(self, batch: list[Pending]) -> None:
-        for job, future, names in batch:
+        for job, future in batch:
             try:
                 async with self._database.write() as conn:
-                    await self._lock(conn, names)
-                    result = await job(conn)
+                    [result] = await _settled(conn, [await job(conn)])
             except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
                 if not future.done():
                     future.set_exception(exc)
                 continue
             if not future.done():
                 future.set_result(result)
-
-    async def _lock(self, conn: Conn, names: Iterable[str]) -> None:
-        ids = sorted({lock_id(name) for name in names})
-        if ids and not self._database.sqlite:
-            await conn.execute(_ADVISORY_LOCKS, {"keys": ids})

@@ -68,6 +68,15 @@ class NotificationRepository:
     async def insert(self, values: dict[str, Any]) -> None:
         await self.conn.execute(_INSERT_NOTIFICATION, values)
 
+    async def delete(self, environment_id: str, notification_id: str) -> None:
+        """Take out a notification of this transaction that the policy refused (nothing else refers
+        to it yet)."""
+        await self.conn.execute(
+            delete(notifications).where(
+                notifications.c.environment_id == environment_id, notifications.c.id == notification_id
+            )
+        )
+
     async def get(self, environment_id: str, notification_id: str, lock: bool = False) -> Row | None:
         """The notification; with ``lock``, its row stays locked until the write transaction ends
         (PostgreSQL; SQLite's write transaction is the only writer anyway)."""

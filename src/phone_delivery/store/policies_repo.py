@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, true, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, select, true, update
 
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import environments, notification_policies, notification_settings
@@ -35,7 +37,8 @@ def _send_context(by_id: bool) -> Any:
             notification_settings.c.whitelist,
             notification_policies.c.id.label("policy_id"),
             notification_policies.c.name.label("policy_name"),
-            notification_policies.c.rules,
+            # As text, parsed once per distinct policy (``_parsed_rules``) instead of on every send.
+            cast(notification_policies.c.rules, Text).label("rules"),
         )
         .select_from(
             environments.outerjoin(
@@ -47,6 +50,13 @@ def _send_context(by_id: bool) -> Any:
         )
         .where(environments.c.id == bindparam("environment_id"))
     )
+
+
+@lru_cache(maxsize=1024)
+def _parsed_rules(text: str) -> dict[str, Any]:
+    """A policy's rules, shared by every send that reads the same text: read only."""
+    rules: dict[str, Any] = json.loads(text)
+    return rules
 
 
 _CONTEXT_DEFAULT = _send_context(False)
@@ -62,7 +72,7 @@ class SendContext:
     whitelist: frozenset[str]  # user ids
     policy_id: str | None
     policy_name: str | None
-    rules: dict[str, Any] | None
+    rules: dict[str, Any] | None  # shared between sends: read only
 
 
 def policy_row(row: Any) -> dict[str, Any]:
@@ -97,7 +107,7 @@ class PolicyRepository:
             whitelist=frozenset(item["user"]["id"] for item in (m["whitelist"] or [])),
             policy_id=m["policy_id"],
             policy_name=m["policy_name"],
-            rules=dict(m["rules"]) if m["rules"] is not None else None,
+            rules=_parsed_rules(m["rules"]) if m["rules"] is not None else None,
         )
 
     async def list(self, environment_id: str) -> list[dict[str, Any]]:
