@@ -35,7 +35,7 @@ HELP = [
     ["chain", "show"],
     ["chain", "set"],
     ["policies"],
-    *[["policies", c] for c in ("list", "show", "apply", "delete")],
+    *[["policies", c] for c in ("list", "show", "apply", "delete", "usage")],
     ["notifications"],
     *[["notifications", c] for c in ("list", "show", "tail")],
     ["activities"],
@@ -459,6 +459,37 @@ def test_policies_apply_is_idempotent_show_list_send_delete(dev: Dev) -> None:
     missing = dev.run("policies", "show", "CLI policy")
     assert missing.returncode == 1 and "no notification policy" in missing.stderr
     dev.ok("senders", "delete", "Policy sender")
+
+
+def test_policies_usage_shows_what_the_counters_hold(dev: Dev) -> None:
+    path = write(dev, "usage.yaml", "name: Usage policy\nquotas:\n  - {type: USER, deliveryMethods: [SMS], total: 2}\n")
+    made = dev.json("policies", "apply", "-f", str(path))[0]
+    try:
+        with dev.api() as api:
+            for user in ("ann", "ann", "ann", "bob"):
+                api.post(
+                    f"/v1/environments/{dev.env_id}/notifications",
+                    json={
+                        "deliveryMethod": "SMS",
+                        "to": "+14155550142",
+                        "message": "m",
+                        "user": {"id": user},
+                        "policy": {"id": made["id"]},
+                    },
+                )
+        body = dev.json("policies", "usage", "Usage policy", "--user", "ann")
+        [quota] = body["quotas"]
+        assert (quota["used"], quota["subjects"], quota["subjectsAtLimit"]) == (3, 2, 1)  # ann's third was refused
+        assert quota["subject"] == {"user": {"id": "ann"}, "used": 2, "remaining": 0}
+        shown = dev.ok("policies", "usage", "Usage policy", "--user", "ann").stdout
+        for text in ("Quotas (UTC day)", "1 of 2 users at the limit", "Most used", "user ann", "2 used, 0 left today"):
+            assert text in shown, (text, shown)
+        default = dev.ok("policies", "usage").stdout  # the default policy: no quotas
+        assert "Default Notification Policy" in default and "Quotas: none" in default
+        bad = dev.run("policies", "usage", "Usage policy", "--to", "not a number")
+        assert bad.returncode == 1 and "INVALID_VALUE" in bad.stderr and "to" in bad.stderr
+    finally:
+        dev.ok("policies", "delete", made["id"])
 
 
 def test_policies_apply_moves_the_default_flag(dev: Dev) -> None:

@@ -683,6 +683,37 @@ def test_a_policy_edited_as_json_shows_its_errors_then_limits_the_sends(dev: Dev
             assert "US and Germany" in row.inner_text() and row.locator("[data-default]").count() == 0
             assert "SMS, Voice only to US, DE" in row.inner_text()
 
+            # Its use now: two sends of one user (to two numbers: the cooldown groups by user and number).
+            for number in ("+14155550171", "+14155550172"):
+                sent = dev.api(
+                    "POST",
+                    f"/v1/environments/{dev.env}/notifications",
+                    json={
+                        "deliveryMethod": "SMS",
+                        "to": number,
+                        "message": "Hi",
+                        "user": {"id": "console-user"},
+                        "policy": {"id": policy_id},
+                    },
+                )
+                assert sent.status_code == 202, sent.text
+            go(page, dev, f"#/env/{dev.env}/policies/{policy_id}", "US and Germany")
+            used = page.locator("#policy-usage-quotas [data-quota='0']").inner_text()
+            assert "2 used today by 1 user, 0 at the limit; most: console-user 2" in used, used
+            assert page.locator("#policy-usage-blocks").inner_text() == "No block in force."
+            usage = page.locator("#policy-usage")
+            usage.get_by_label("Use of one user or number").fill("console-user")
+            usage.get_by_role("button", name="Look up").click()
+            answer = usage.get_by_role("status")
+            answer.filter(has_text="left today").wait_for()
+            assert answer.inner_text() == "console-user: quotas[0]: 2 used, 3 left today", answer.inner_text()
+            usage.get_by_label("Use of one user or number").fill("+14155550171")
+            usage.get_by_role("button", name="Look up").click()
+            answer.filter(has_text="numberHourlyCap").wait_for()
+            assert "this hour: 1 of 5 (numberHourlyCap)" in answer.inner_text(), answer.inner_text()
+            page.go_back()
+            page.get_by_role("heading", level=1, name="Policies of Development").wait_for()
+
             read = dev.api("GET", f"{policies}/{policy_id}").json()
             assert read["countryLimit"]["type"] == "ALLOWED" and read["countryLimit"]["countries"] == ["US", "DE"]
             assert read["providerConfiguration"]["conditions"][0]["fallbackChain"] == [{"id": sender_id}]

@@ -1,22 +1,31 @@
-"""``/v1/environments/{envID}/notificationsPolicies[/{id}]``: PingOne's notification policies."""
+"""``/v1/environments/{envID}/notificationsPolicies[/{id}]``: PingOne's notification policies, and
+``.../{id}/usage``: what their counters hold."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, services
 from phone_delivery.api.links import base_url, environment_href
-from phone_delivery.api.openapi_schemas import NOTIFICATION_POLICY, body_of, collection, error_responses, ok
+from phone_delivery.api.openapi_schemas import (
+    NOTIFICATION_POLICY,
+    NOTIFICATION_POLICY_USAGE,
+    body_of,
+    collection,
+    error_responses,
+    ok,
+)
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.delivery.policy_service import NOT_FOUND, PolicyService
 from phone_delivery.domain.clock import iso_ms
-from phone_delivery.domain.errors import NotFound
+from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
+from phone_delivery.domain.notifications import normalise_number
 from phone_delivery.domain.policies import PolicyBody
 
 router = APIRouter(tags=["Notifications Policies"])
@@ -104,3 +113,33 @@ async def delete(
 ) -> Response:
     await _service(request).delete(actor, envID, _policy_id(notificationsPolicyID))
     return Response(status_code=204)
+
+
+@router.get(ONE + "/usage", responses={200: ok(NOTIFICATION_POLICY_USAGE), **error_responses(404)})
+async def read_usage(
+    request: Request,
+    envID: str,
+    notificationsPolicyID: str,
+    user_id: str | None = Query(None, alias="user.id", description="Also this user's use of a USER quota"),
+    to: str | None = Query(
+        None, description="Also this number's use (a USER quota's sends without user.id, the hourly cap); + as %2B"
+    ),
+    _: Principal = Depends(environment_admin),
+) -> Response:
+    """phone-delivery's own (PingOne has no such call): what the policy's counters hold now. Each
+    quota's use in the current UTC day (for a USER quota: how many users, the most used, and one
+    user's or number's), the hourly cap's use by ``to``, the cooldown and prefix blocks in force."""
+    if user_id is not None and not 1 <= len(user_id) <= 128:
+        raise InvalidData.single("INVALID_PARAMETER", "user.id", "user.id is 1 to 128 characters.")
+    if to is not None:
+        to = normalise_number(to)[0]
+    found = await _service(request).usage(envID, _policy_id(notificationsPolicyID), user_id, to)
+    policy, base = found["policy"], base_url(request)
+    href = f"{environment_href(base, envID)}/notificationsPolicies/{policy['id']}"
+    return JsonResponse(
+        {
+            "_links": {"self": {"href": f"{href}/usage"}, "notificationsPolicy": {"href": href}},
+            "notificationsPolicy": {"id": policy["id"], "name": policy["name"]},
+            **found["usage"],
+        }
+    )

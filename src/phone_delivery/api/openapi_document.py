@@ -135,6 +135,10 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str | None]] = {
         "deleteNotificationsPolicy",
         None,
     ),
+    ("/v1/environments/{envID}/notificationsPolicies/{notificationsPolicyID}/usage", "get"): (
+        "readNotificationsPolicyUsage",
+        None,
+    ),
     ("/v1/environments/{envID}/notifications", "get"): ("readAllNotifications", None),
     ("/v1/environments/{envID}/notifications", "post"): ("createNotification", "NotificationCreate"),
     ("/v1/environments/{envID}/notifications/{notificationID}", "get"): ("readOneNotification", None),

@@ -377,6 +377,59 @@ NOTIFICATION_POLICY = _obj(
     createdAt=_TIME,
     updatedAt=_TIME,
 )
+_WINDOW = _obj(["start", "end"], start=_TIME, end=_TIME)
+_SUBJECT_USE = _obj(
+    ["used", "remaining"],
+    user=_obj(["id"], id=_STRING),
+    to=_STRING,
+    used={"type": "integer"},
+    remaining={"type": "integer"},
+)
+NOTIFICATION_POLICY_USAGE = _obj(
+    ["notificationsPolicy", "at", "quotas", "blocks", "blockCount"],
+    _links=_LINKS,
+    notificationsPolicy=_obj(["id", "name"], id=_ID, name=_STRING),
+    at=_TIME,
+    quotas={
+        "type": "array",
+        "items": _obj(
+            ["index", "type", "deliveryMethods", "limit", "counted", "window"],
+            index={"type": "integer"},
+            type={"type": "string", "enum": ["USER", "ENVIRONMENT"]},
+            deliveryMethods=_METHODS,
+            limit={"type": "integer"},
+            counted={"type": "boolean", "description": "false for Email quotas: stored, not enforced"},
+            window=_WINDOW,
+            used={"type": "integer"},
+            remaining={"type": "integer"},
+            subjects={"type": "integer", "description": "USER: users (or numbers) with use in the window"},
+            subjectsAtLimit={"type": "integer"},
+            top={"type": "array", "items": _SUBJECT_USE},
+            subject=_SUBJECT_USE,
+        ),
+    },
+    numberHourlyCap=_obj(
+        ["to", "limit", "used", "remaining", "window"],
+        to=_STRING,
+        limit={"type": "integer"},
+        used={"type": "integer"},
+        remaining={"type": "integer"},
+        window=_WINDOW,
+    ),
+    blocks={
+        "type": "array",
+        "items": _obj(
+            ["rule", "until"],
+            rule={"type": "string", "enum": ["RESEND_LIMIT", "PREFIX_VELOCITY"]},
+            deliveryMethod=_STRING,
+            user=_obj(["id"], id=_STRING),
+            to=_STRING,
+            prefix=_STRING,
+            until=_TIME,
+        ),
+    },
+    blockCount={"type": "integer"},
+)
 TEST_RESULT = _obj(
     ["status", "provider"],
     status={"type": "string", "enum": ["SENT", "FAILED"]},
@@ -421,6 +474,7 @@ NAMED_RESPONSES: dict[str, dict[str, Any]] = {
     "ApplicationSecret": SECRET,
     "NotificationsSettings": NOTIFICATION_SETTINGS,
     "NotificationsPolicy": NOTIFICATION_POLICY,
+    "NotificationsPolicyUsage": NOTIFICATION_POLICY_USAGE,
     "Notification": NOTIFICATION,
     "Activity": ACTIVITY,
     "TestMessageResult": TEST_RESULT,

@@ -1,4 +1,4 @@
-"""Use cases of notification policies: create, replace, delete, read.
+"""Use cases of notification policies: create, replace, delete, read, and read their counters' use.
 
 Each write runs in one transaction that first locks the environment row: policy writes, sender
 deletes and notificationsSettings writes of one environment take turns, so a chain never ends up
@@ -12,11 +12,30 @@ from typing import Any
 from sqlalchemy import select
 
 from phone_delivery.domain.activities import new_activity
-from phone_delivery.domain.clock import now_ms
+from phone_delivery.domain.clock import iso_ms, now_ms
 from phone_delivery.domain.errors import Detail, InvalidData, NotFound, RequestFailed
+from phone_delivery.domain.fraud_rules import HOUR_MS, hourly_key
 from phone_delivery.domain.models import Principal
 from phone_delivery.domain.policies import MAX_POLICIES_PER_ENVIRONMENT, RESOURCE_TYPE, new_policy_id, parse_policy
+from phone_delivery.domain.policy_rules import (
+    ENVIRONMENT_SUBJECT,
+    day_window,
+    number_subject,
+    quota_limit,
+    quota_prefix,
+    user_subject,
+)
+from phone_delivery.domain.policy_usage import (
+    BLOCKS_SHOWN,
+    PHONE_METHODS,
+    TOP,
+    block_json,
+    block_prefixes,
+    hourly_json,
+    quota_json,
+)
 from phone_delivery.store.activities_repo import ActivityRepository
+from phone_delivery.store.counters_repo import CounterRepository
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import EnvironmentRepository
 from phone_delivery.store.policies_repo import PolicyRepository
@@ -76,6 +95,39 @@ class PolicyService:
         if found is None:
             raise NotFound(NOT_FOUND)
         return found
+
+    async def usage(self, env: str, policy_id: str, user_id: str | None, to: str | None) -> dict[str, Any]:
+        """The policy's counters now: each quota's use today (and ``user_id``'s, else ``to``'s), the
+        hourly cap's use by ``to``, the blocks in force. One read transaction: a consistent view."""
+        now = now_ms()
+        async with self._database.read() as conn:
+            policy = await PolicyRepository(conn).get(env, policy_id)
+            if policy is None:
+                raise NotFound(NOT_FOUND)
+            counters = CounterRepository(conn, "sqlite" if self._database.sqlite else "postgresql")
+            start, _ = day_window(now)
+            prefix = quota_prefix(policy_id)
+            quotas = []
+            for index, quota in enumerate(policy["rules"].get("quotas", [])):
+                counts, environment_used, subject = None, None, None
+                if PHONE_METHODS & set(quota["deliveryMethods"]):
+                    if quota["type"] == "ENVIRONMENT":
+                        environment_used = await counters.used(env, prefix + ENVIRONMENT_SUBJECT, start)
+                    else:
+                        counts = await counters.quota_use(env, prefix, start, quota_limit(quota), TOP)
+                        name = user_subject(user_id) if user_id else number_subject(to) if to else None
+                        if name is not None:
+                            subject = (name, await counters.used(env, prefix + name, start))
+                quotas.append(quota_json(index, quota, now, counts, environment_used, subject))
+            usage: dict[str, Any] = {"at": iso_ms(now), "quotas": quotas}
+            cap = (policy["rules"].get("fraudProtection") or {}).get("numberHourlyCap") or {}
+            if to is not None and cap.get("enabled"):
+                used = await counters.used(env, hourly_key(policy_id, to), now - now % HOUR_MS)
+                usage["numberHourlyCap"] = hourly_json(int(cap["limit"]), now, to, used)
+            total, blocked = await counters.blocks(env, block_prefixes(policy_id), now, BLOCKS_SHOWN)
+        usage["blocks"] = [block_json(policy_id, key, until) for key, until in blocked]
+        usage["blockCount"] = total
+        return {"policy": policy, "usage": usage}
 
     async def create(self, actor: Principal, env: str, body: dict[str, Any]) -> dict[str, Any]:
         now = now_ms()

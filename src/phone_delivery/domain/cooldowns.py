@@ -55,6 +55,11 @@ class CooldownOutcome:
     reason: str = ""
 
 
+def series_prefix(policy_id: str) -> str:
+    """Where a policy's cooldown series start: ``cooldown:{policy}:{sms|voice}:`` and the subject."""
+    return f"cooldown:{policy_id}:"
+
+
 def cooldown_rule(
     policy_id: str, policy_name: str, rules: dict[str, Any], method: str, to: str, user_id: str | None
 ) -> CooldownRule | None:
@@ -67,7 +72,7 @@ def cooldown_rule(
     periods = config["periods"]
     waits = tuple(int(p["duration"]) * UNIT_MS[p["timeUnit"]] for p in periods[:3])
     return CooldownRule(
-        key=f"cooldown:{policy_id}:{field}:{subject}",
+        key=f"{series_prefix(policy_id)}{field}:{subject}",
         policy_name=policy_name,
         method=field,
         waits_ms=(waits[0], waits[1], waits[2]),

@@ -192,7 +192,16 @@ def hourly_claim(
         )
         return Refusal(NUMBER_HOURLY_CAP, error, message)
 
-    return CounterClaim(f"hourly:{policy_id}:{send.to}", start, limit, refuse)
+    return CounterClaim(hourly_key(policy_id, send.to), start, limit, refuse)
+
+
+def velocity_prefix(policy_id: str) -> str:
+    """Where a policy's prefix counters start: ``velocity:{policy}:`` and the number prefix."""
+    return f"velocity:{policy_id}:"
+
+
+def hourly_key(policy_id: str, to: str) -> str:
+    return f"hourly:{policy_id}:{to}"
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ class VelocityRule:
 
     @property
     def prefix_key(self) -> str:
-        return f"velocity:{self.policy_id}:{self.prefix}"
+        return velocity_prefix(self.policy_id) + self.prefix
 
     def number_key(self, to: str) -> str:
         return f"velocity-seen:{self.policy_id}:{to}"

@@ -117,6 +117,27 @@ def routed_chain(rules: dict[str, Any], send: SendFacts) -> list[str] | None:
     return None
 
 
+ENVIRONMENT_SUBJECT = "environment"
+
+
+def quota_prefix(policy_id: str) -> str:
+    """Where a policy's quota counters start: ``quota:{policy}:`` and the subject counted."""
+    return f"quota:{policy_id}:"
+
+
+def user_subject(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def number_subject(to: str) -> str:
+    return f"number:{to}"
+
+
+def quota_limit(quota: dict[str, Any]) -> int:
+    # Every send counts as unclaimed: phone-delivery never learns that a user responded.
+    return int(quota["total"] if "total" in quota else quota["unclaimed"])
+
+
 def day_window(now: int) -> tuple[int, int]:
     """(start, end) of the UTC day ``now`` is in, epoch milliseconds."""
     start = now - now % DAY_MS
@@ -134,17 +155,16 @@ def quota_claim(
     for index, quota in enumerate(rules.get("quotas", [])):
         if method not in quota["deliveryMethods"]:
             continue
-        # Every send counts as unclaimed: phone-delivery never learns that a user responded.
-        limit = int(quota["total"] if "total" in quota else quota["unclaimed"])
+        limit = quota_limit(quota)
         if quota["type"] == "ENVIRONMENT":
-            subject, per, target = "environment", "in the environment", None
+            subject, per, target = ENVIRONMENT_SUBJECT, "in the environment", None
         elif send.user_id is not None:
-            subject, per, target = f"user:{send.user_id}", "per user", "user.id"
+            subject, per, target = user_subject(send.user_id), "per user", "user.id"
         else:
-            subject, per, target = f"number:{send.to}", "per number (the request names no user.id)", "to"
+            subject, per, target = number_subject(send.to), "per number (the request names no user.id)", "to"
         start, end = day_window(now)
         refuse = partial(_quota_refusal, policy_name, index, quota, limit, per, target, end, now)
-        return CounterClaim(f"quota:{policy_id}:{subject}", start, limit, refuse)
+        return CounterClaim(quota_prefix(policy_id) + subject, start, limit, refuse)
     return None
 
 

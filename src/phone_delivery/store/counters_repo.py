@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select, text, tuple_
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from phone_delivery.domain.counter_ledger import CounterRow
+from phone_delivery.domain.policy_usage import QuotaCounts
 from phone_delivery.store.database import Conn
 from phone_delivery.store.tables import notification_counters as counters
 
@@ -71,6 +72,11 @@ _LOCKED_ROWS = select(*_COLUMNS).where(
 )
 
 
+def _starts_with(prefix: str) -> Any:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return counters.c.counter_key.like(escaped + "%", escape="\\")
+
+
 def _counter_row(row: Any) -> CounterRow:
     """A row selected with ``_COLUMNS``."""
     return CounterRow(int(row[2]), int(row[3]), int(row[4]), row[5])
@@ -110,25 +116,68 @@ class CounterRepository:
         ]
         await self.conn.execute(_STORE[self._dialect], params)
 
-    async def read(self, environment_id: str, prefix: str) -> list[tuple[str, CounterRow]]:
-        """The rows of one environment whose key starts with ``prefix`` (not locked)."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    async def quota_use(self, environment_id: str, prefix: str, window_start: int, limit: int, top: int) -> QuotaCounts:
+        """A USER quota's rows (keys starting with ``prefix``) in the window starting at ``window_start``."""
+        in_window = and_(
+            counters.c.environment_id == environment_id,
+            _starts_with(prefix),
+            counters.c.window_start == window_start,
+            counters.c.count > 0,
+        )
+        totals = select(
+            func.count(),
+            func.coalesce(func.sum(counters.c.count), 0),
+            func.coalesce(func.sum(case((counters.c.count >= limit, 1), else_=0)), 0),
+        ).where(in_window)
+        subjects, used, at_limit = (await self.conn.execute(totals)).one()
+        most = (
+            select(counters.c.counter_key, counters.c.count)
+            .where(in_window)
+            .order_by(counters.c.count.desc(), counters.c.counter_key)
+            .limit(top)
+        )
+        result: Any = await self.conn.execute(most)
+        rows = [(str(key)[len(prefix) :], int(count)) for key, count in result]
+        return QuotaCounts(int(subjects), int(used), int(at_limit), rows)
+
+    async def used(self, environment_id: str, key: str, window_start: int) -> int:
+        """Units of ``key`` taken in the window starting at ``window_start`` (0: none, or an older window)."""
+        query = select(counters.c.count).where(
+            counters.c.environment_id == environment_id,
+            counters.c.counter_key == key,
+            counters.c.window_start == window_start,
+        )
+        return int((await self.conn.execute(query)).scalar() or 0)
+
+    async def blocks(
+        self, environment_id: str, prefixes: Iterable[str], now: int, limit: int
+    ) -> tuple[int, list[tuple[str, int]]]:
+        """(how many, the ``limit`` latest to end) of the rows under ``prefixes`` blocked after ``now``."""
+        blocked = and_(
+            counters.c.environment_id == environment_id,
+            counters.c.blocked_until > now,
+            or_(*(_starts_with(prefix) for prefix in prefixes)),
+        )
+        total = (await self.conn.execute(select(func.count()).where(blocked))).scalar_one()
         query = (
-            select(*_COLUMNS)
-            .where(
-                counters.c.environment_id == environment_id,
-                counters.c.counter_key.like(escaped + "%", escape="\\"),
-            )
-            .order_by(counters.c.counter_key)
+            select(counters.c.counter_key, counters.c.blocked_until)
+            .where(blocked)
+            .order_by(counters.c.blocked_until.desc(), counters.c.counter_key)
+            .limit(limit)
         )
         result: Any = await self.conn.execute(query)
-        return [(row[1], _counter_row(row)) for row in result]
+        return int(total), [(str(key), int(until)) for key, until in result]
 
-    async def delete_older_than(self, cutoff: int) -> int:
-        """Delete rows nothing reads any more: last touched before ``cutoff`` and not blocked after it."""
+    async def delete_older_than(self, cutoff: int, limit: int) -> int:
+        """Delete up to ``limit`` rows nothing reads any more: last touched before ``cutoff`` and not
+        blocked after it (such a row reads like no row for every rule). How many went."""
         stale = and_(
             counters.c.last_at < cutoff,
             or_(counters.c.blocked_until.is_(None), counters.c.blocked_until < cutoff),
         )
-        result = await self.conn.execute(delete(counters).where(stale))
-        return int(result.rowcount or 0)
+        some = select(counters.c.environment_id, counters.c.counter_key).where(stale).limit(limit)
+        if self._dialect == "postgresql":
+            some = some.with_for_update(skip_locked=True)  # a row a send holds now is not stale
+        doomed = tuple_(counters.c.environment_id, counters.c.counter_key).in_(some)
+        result = await self.conn.execute(delete(counters).where(doomed, stale))
+        return int(getattr(result, "rowcount", 0) or 0)

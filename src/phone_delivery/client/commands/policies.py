@@ -1,5 +1,5 @@
-"""``phone-delivery policies list|show|apply|delete``: notification policies (quotas, country limit,
-routing per country, cooldowns), named by name or id."""
+"""``phone-delivery policies list|show|apply|delete|usage``: notification policies (quotas, country
+limit, routing per country, cooldowns) named by name or id, and what their counters hold."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from phone_delivery.client import lookup, policy_files
 from phone_delivery.client.api import ApiClient
 from phone_delivery.client.commands.context import EnvOpt, OutputOpt, ProfileOpt, group, session
-from phone_delivery.client.errors import ClientError
+from phone_delivery.client.errors import ClientError, UsageError
 from phone_delivery.client.output import Format, Output
 
 app = group("Notification policies: quotas, country limit, routing per country, cooldowns.")
@@ -236,3 +236,94 @@ def delete(policy: PolicyArg, env: EnvOpt = None, profile: ProfileOpt = None, ou
             {"deleted": {"id": found["id"], "name": found.get("name")}},
             lambda: s.output.text(f"deleted notification policy {found.get('name')!r} ({found['id']})"),
         )
+
+
+def _who(entry: dict[str, Any]) -> str:
+    return f"user {entry['user']['id']}" if "user" in entry else str(entry.get("to"))
+
+
+def _usage(output: Output, usage: dict[str, Any]) -> None:
+    output.fields([("policy", usage["notificationsPolicy"]["name"]), ("at", usage["at"])])
+    quotas = usage.get("quotas") or []
+    if quotas:
+        output.table(
+            ["#", "Type", "Methods", "Limit", "Used today", "Remaining", "Resets"],
+            [
+                (
+                    q["index"],
+                    q["type"],
+                    "/".join(q["deliveryMethods"]),
+                    q["limit"],
+                    q.get("used", "not counted (Email)"),
+                    q.get("remaining", f"{q.get('subjectsAtLimit', 0)} of {q.get('subjects', 0)} users at the limit")
+                    if q["counted"]
+                    else "",
+                    q["window"]["end"],
+                )
+                for q in quotas
+            ],
+            title="Quotas (UTC day)",
+        )
+    else:
+        output.text("Quotas: none")
+    for q in quotas:
+        if q.get("top"):
+            output.table(
+                ["User or number", "Used", "Remaining"],
+                [(_who(t), t["used"], t["remaining"]) for t in q["top"]],
+                title=f"Most used (quota {q['index']})",
+            )
+        if "subject" in q:
+            subject = q["subject"]
+            output.text(
+                f"{_who(subject)}: {subject['used']} used, {subject['remaining']} left today (quota {q['index']})"
+            )
+    cap = usage.get("numberHourlyCap")
+    if cap:
+        output.text(
+            f"{cap['to']}: {cap['used']} of {cap['limit']} this hour (numberHourlyCap, resets {cap['window']['end']})"
+        )
+    blocks = usage.get("blocks") or []
+    if blocks:
+        output.table(
+            ["Rule", "Method", "Who", "Until"],
+            [
+                (
+                    b["rule"],
+                    b.get("deliveryMethod", ""),
+                    f"prefix {b['prefix']}" if "prefix" in b else _who(b) + (f" at {b['to']}" if "user" in b else ""),
+                    b["until"],
+                )
+                for b in blocks
+            ],
+            title=f"Blocks in force ({usage['blockCount']})",
+        )
+    else:
+        output.text("Blocks in force: none")
+
+
+@app.command("usage")
+def usage(
+    policy: Annotated[
+        str | None, typer.Argument(help="Policy name or id (default: the default policy).", show_default=False)
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Also this user's use of a USER quota.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Also this number's use (sends without user.id, the hourly cap).")
+    ] = None,
+    env: EnvOpt = None,
+    profile: ProfileOpt = None,
+    output: OutputOpt = Format.table,
+) -> None:
+    """Show what a policy's counters hold now: each quota's use today, the most used users, one
+    user's or number's use, and the cooldown and prefix blocks in force."""
+    with session(profile, output) as s:
+        environment = lookup.environment(s.api, env)
+        if policy is None:
+            found = next((p for p in lookup.policies(s.api, environment["id"]) if p.get("default")), None)
+            if found is None:
+                raise UsageError(f"environment {environment['name']!r} has no default notification policy")
+        else:
+            found = lookup.policy(s.api, environment, policy)
+        body = s.api.get(s.api.policies_path(environment["id"], found["id"]) + "/usage", **{"user.id": user, "to": to})
+        s.output.result(body, lambda: _usage(s.output, body))

@@ -1,5 +1,5 @@
 // One notification policy: what it does in words (quotas, country limit, routing by sender name,
-// cooldowns, fraudProtection), its body in a JSON editor (Save POSTs or PUTs it), Make default and
+// cooldowns, fraudProtection), what its counters hold now, its body in a JSON editor (Save POSTs or PUTs it), Make default and
 // Delete. #/env/{id}/policies/new is the editor alone, with an example body.
 import { del, envPath, get, post, put, sendersPath } from '../api.js';
 import { context } from '../context.js';
@@ -29,7 +29,7 @@ export async function render(main, [envId, policyId]) {
   const senderName = (id) => (id === 'PINGONE_TWILIO' ? 'PINGONE_TWILIO' : senders.get(id) ?? `${id} (not a sender of this environment)`);
   main.append(h('p', { class: 'crumbs' }, h('a', { href: `#/env/${envId}/policies` }, `Policies of ${env.name}`)),
     h('h1', {}, creating ? 'New policy' : policy.name));
-  if (!creating) main.append(view(policy, senderName), actions(envId, policy));
+  if (!creating) main.append(view(policy, senderName), await usage(envId, policy), actions(envId, policy));
   main.append(editor(envId, policy));
 }
 
@@ -52,6 +52,58 @@ function view(policy, senderName) {
       ['Updated', time(policy.updatedAt)],
     ]));
   return section;
+}
+
+/** The policy's counters now (GET .../usage): each quota's use today, the blocks in force, and one
+ * user's or number's use on request. */
+async function usage(envId, policy) {
+  const path = `${policiesPath(envId, policy.id)}/usage`;
+  const section = h('section', { class: 'card', id: 'policy-usage', 'aria-labelledby': 'policy-usage-title' },
+    h('h2', { id: 'policy-usage-title' }, 'Use now'));
+  const body = await get(path);
+  const quotas = body.quotas.map((q) => h('li', { 'data-quota': String(q.index) }, usageWords(q)));
+  const blocks = body.blocks.map((b) => h('li', {}, blockWords(b), ' until ', time(b.until)));
+  const more = body.blockCount > body.blocks.length ? h('p', {}, `and ${body.blockCount - body.blocks.length} more`) : null;
+  const inputId = nextId('usage-who');
+  const who = h('input', { id: inputId, name: 'who', autocomplete: 'off', placeholder: 'user id or +14155552671' });
+  const answer = h('p', { id: `${inputId}-answer`, role: 'status' });
+  const lookUp = h('form', { class: 'inline', novalidate: true },
+    h('label', { for: inputId }, 'Use of one user or number'), who, h('button', { type: 'submit', class: 'secondary' }, 'Look up'), answer);
+  lookUp.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = who.value.trim();
+    if (!value) return;
+    const query = new URLSearchParams(value.startsWith('+') ? { to: value } : { 'user.id': value });
+    try {
+      const one = await get(`${path}?${query}`);
+      const lines = one.quotas.filter((q) => q.subject).map((q) => `quotas[${q.index}]: ${q.subject.used} used, ${q.subject.remaining} left today`);
+      if (one.numberHourlyCap) lines.push(`this hour: ${one.numberHourlyCap.used} of ${one.numberHourlyCap.limit} (numberHourlyCap)`);
+      answer.textContent = lines.length ? `${value}: ${lines.join('; ')}` : `${value}: no USER quota or hourly cap counts it`;
+    } catch (error) {
+      answer.textContent = error.details?.[0]?.message ?? error.message;
+    }
+  });
+  section.append(
+    quotas.length ? h('ul', { id: 'policy-usage-quotas' }, quotas) : h('p', {}, 'No quota.'),
+    blocks.length ? [h('h3', {}, 'Blocks in force'), h('ul', { id: 'policy-usage-blocks' }, blocks), more] : h('p', { id: 'policy-usage-blocks' }, 'No block in force.'),
+    lookUp,
+    h('p', { class: 'help' }, 'Quotas count per UTC day; a refused send takes nothing.'));
+  return section;
+}
+
+function usageWords(quota) {
+  const head = `quotas[${quota.index}] (${quota.type} ${quota.deliveryMethods.join(', ')}, ${quota.limit} a day)`;
+  if (!quota.counted) return `${head}: not counted (phone-delivery sends no email)`;
+  if (quota.type === 'ENVIRONMENT') return `${head}: ${quota.used} used today, ${quota.remaining} left`;
+  const top = quota.top.map((t) => `${t.user ? t.user.id : t.to} ${t.used}`).join(', ');
+  const users = quota.subjects === 1 ? '1 user' : `${quota.subjects} users`;
+  return `${head}: ${quota.used} used today by ${users}, ${quota.subjectsAtLimit} at the limit${top ? `; most: ${top}` : ''}`;
+}
+
+function blockWords(block) {
+  if (block.rule === 'PREFIX_VELOCITY') return `Prefix ${block.prefix} (prefixVelocity tripped)`;
+  const who = block.user ? `user ${block.user.id} at ${block.to}` : block.to;
+  return `${block.deliveryMethod} to ${who} (resendLimit reached)`;
 }
 
 function actions(envId, policy) {
