@@ -47,11 +47,17 @@ from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.settings import Settings
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.batch_writer import BatchWriter
+from phone_delivery.store.counters_repo import CounterRepository
 from phone_delivery.store.crypto import KeyringError, SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, unseal
 
 log = structlog.get_logger(logger_name="phone_delivery.worker")
+# Policy counters: a row untouched for two days is in a window over for every rule (a day at most),
+# its cooldown series idle and its block over; the worker deletes those about hourly.
+COUNTERS_KEPT_MS = 2 * 86_400_000
+COUNTERS_FORGET_EVERY_SECONDS = 3600
+COUNTERS_FORGET_BATCH = 1000
 
 
 class WorkerMetrics:
@@ -137,6 +143,7 @@ class DeliveryWorker:
 
     async def _claim_and_send(self) -> None:
         last_stats = 0.0
+        last_forget = time.monotonic()
         while not self._stopping:
             free = self._settings.worker_concurrency - len(self._in_flight)
             if free <= 0 or (free < self._min_claim and self._in_flight):
@@ -155,6 +162,9 @@ class DeliveryWorker:
             if time.monotonic() - last_stats > 5:
                 await self._queue_stats()
                 last_stats = time.monotonic()
+            if time.monotonic() - last_forget > COUNTERS_FORGET_EVERY_SECONDS:
+                last_forget = time.monotonic()
+                await self.forget_old_counters()
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._settings.worker_poll_seconds)
@@ -416,6 +426,26 @@ class DeliveryWorker:
         )
         if step.kind == "NEXT":
             self.wake()
+
+    async def forget_old_counters(self) -> int:
+        """Delete the policy counters no rule reads any more (last touched over ``COUNTERS_KEPT_MS``
+        ago), a bounded batch per transaction so that sends never wait long behind it."""
+        cutoff, forgotten = now_ms() - COUNTERS_KEPT_MS, 0
+        dialect = "sqlite" if self._database.sqlite else "postgresql"
+
+        async def forget(conn: Conn) -> int:
+            return await CounterRepository(conn, dialect).delete_older_than(cutoff, COUNTERS_FORGET_BATCH)
+
+        try:
+            while (deleted := await self._writer.run(forget)) > 0:
+                forgotten += deleted
+                if deleted < COUNTERS_FORGET_BATCH:
+                    break
+        except Exception as exc:  # noqa: BLE001 - housekeeping: the next round tries again
+            log.warning("counters_forget_failed", error=type(exc).__name__)
+        if forgotten:
+            log.info("counters_forgotten", rows=forgotten)
+        return forgotten
 
     async def _queue_stats(self) -> None:
         try:
