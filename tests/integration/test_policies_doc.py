@@ -1,6 +1,7 @@
 """The walkthrough of docs/policies.md runs as written against `phone-delivery dev`, and does what it
 says: Germany through its sender, the United States through the other, Great Britain refused before
-anything is queued, alice's sixth SMS of the day refused with 429 and Retry-After."""
+anything is queued, alice's sixth SMS of the day refused with 429 and Retry-After, and the usage read
+saying she used five."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _final(base: str, env: str, token: str, notification_id: str) -> dict[str, A
 
 def test_the_policies_walkthrough_runs(tmp_path: Path) -> None:
     blocks = re.findall(r"```sh\n(.*?)```", DOC.read_text(), re.S)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     port = free_port()
     data = tmp_path / "dev"
     process = subprocess.Popen(
@@ -91,6 +92,11 @@ def test_the_policies_walkthrough_runs(tmp_path: Path) -> None:
         assert listed["_embedded"]["notifications"] == []  # the refused send was never queued
         policy = json.loads((tmp_path / "policy.json").read_text())
         assert policy["default"] is True
+        usage = json.loads((tmp_path / "usage.json").read_text())
+        [used] = usage["quotas"]
+        assert used["subject"] == {"user": {"id": "alice"}, "used": 5, "remaining": 0}  # the sixth took nothing
+        assert (used["used"], used["subjects"], used["subjectsAtLimit"]) == (5, 1, 1)
+        assert "{'user': {'id': 'alice'}, 'used': 5, 'remaining': 0}" in result.stdout
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

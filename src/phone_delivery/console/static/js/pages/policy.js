@@ -95,6 +95,7 @@ function usageWords(quota) {
   const head = `quotas[${quota.index}] (${quota.type} ${quota.deliveryMethods.join(', ')}, ${quota.limit} a day)`;
   if (!quota.counted) return `${head}: not counted (phone-delivery sends no email)`;
   if (quota.type === 'ENVIRONMENT') return `${head}: ${quota.used} used today, ${quota.remaining} left`;
+  if (!quota.used) return `${head}: none used today`;
   const top = quota.top.map((t) => `${t.user ? t.user.id : t.to} ${t.used}`).join(', ');
   const users = quota.subjects === 1 ? '1 user' : `${quota.subjects} users`;
   return `${head}: ${quota.used} used today by ${users}, ${quota.subjectsAtLimit} at the limit${top ? `; most: ${top}` : ''}`;
