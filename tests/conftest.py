@@ -107,6 +107,20 @@ class Stack:
         return Api(self.url, creds or self.admin)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind: a SQLite file, a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    require_postgres()
+    db = make_postgres_database()
+    try:
+        yield db.url
+    finally:
+        drop_postgres_database(db)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def stack(
     request: pytest.FixtureRequest, sandbox: SandboxAdmin, tmp_path_factory: pytest.TempPathFactory

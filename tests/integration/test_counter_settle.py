@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ from phone_delivery.domain.policy_rules import SendFacts
 from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
 from phone_delivery.store.policies_repo import SendContext
-from tests.conftest import drop_postgres_database, make_postgres_database, require_postgres
 
 RULES: dict[str, Any] = {
     "quotas": [{"type": "USER", "deliveryMethods": ["SMS", "Voice"], "total": 8}],
@@ -48,19 +45,6 @@ RULES: dict[str, Any] = {
 }
 ENV_QUOTA: dict[str, Any] = {"quotas": [{"type": "ENVIRONMENT", "deliveryMethods": ["SMS", "Voice"], "total": 9}]}
 START = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 86_400_000 - 700_000  # 11.7 minutes before a day ends
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'counters.db'}"
-        return
-    require_postgres()
-    db = make_postgres_database()
-    try:
-        yield db.url
-    finally:
-        drop_postgres_database(db)
 
 
 def _sends(seed: int) -> list[CountedSend]:

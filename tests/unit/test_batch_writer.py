@@ -4,17 +4,14 @@ on PostgreSQL several batches are written at once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from phone_delivery.store.batch_writer import BatchWriter, Deferred
 from phone_delivery.store.database import Conn, Database
-from tests.conftest import drop_postgres_database, make_postgres_database, require_postgres
 
 
 class CountingDatabase(Database):
@@ -36,19 +33,6 @@ class CountingDatabase(Database):
                 yield conn
             finally:
                 self.open -= 1
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
-        return
-    require_postgres()
-    db = make_postgres_database()
-    try:
-        yield db.url
-    finally:
-        drop_postgres_database(db)
 
 
 async def _setup(url: str) -> CountingDatabase:
