@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -15,13 +16,18 @@ import pytest
 from phone_delivery.app import create_app
 from tests.conftest import Stack
 from tests.integration.test_delivery import inbox, unique_number
+from tests.integration.test_notification_policies import policies_path
 from tests.integration.test_policy_enforcement import queued_to, rejected, set_default
 from tests.support import Api, LiveServer, SandboxAdmin
 
 REQUESTS = 200
 
 
-async def _burst(bases: list[str], env: str, token: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+async def _burst(
+    bases: list[str], env: str, token: str, bodies: list[dict[str, Any]], keys: bool = False
+) -> list[httpx.Response]:
+    """Every body POSTed at once, in turn to each base; with ``keys``, every other one with an
+    Idempotency-Key of its own."""
     limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         start = asyncio.Event()
@@ -31,7 +37,10 @@ async def _burst(bases: list[str], env: str, token: str, bodies: list[dict[str, 
             return await client.post(
                 f"{bases[index % len(bases)]}/v1/environments/{env}/notifications",
                 json=body,
-                headers={"Authorization": f"Bearer {token}"},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    **({"Idempotency-Key": f"burst-{uuid.uuid4()}"} if keys and index % 2 else {}),
+                },
             )
 
         tasks = [asyncio.create_task(one(i, body)) for i, body in enumerate(bodies)]
@@ -99,6 +108,10 @@ def test_concurrent_sends_of_many_users_never_deadlock(stack: Stack, admin_api: 
     responses = asyncio.run(_burst([stack.url], env, admin_api.token, bodies))
     assert [r.status_code for r in responses] == [202] * REQUESTS
     assert asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name)) == before
+    # The same with an Idempotency-Key on every other send (those are settled apart from the others)
+    keyed = asyncio.run(_burst([stack.url], env, admin_api.token, bodies, keys=True))
+    assert [r.status_code for r in keyed] == [202] * REQUESTS
+    assert asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name)) == before
 
 
 async def _deadlocks(dsn: str, name: str) -> int:
@@ -110,3 +123,32 @@ async def _deadlocks(dsn: str, name: str) -> int:
         return int(await conn.fetchval("SELECT deadlocks FROM pg_stat_database WHERE datname = $1", name))
     finally:
         await conn.close()
+
+
+def test_one_idempotency_key_sent_at_once_takes_one_unit(stack: Stack, admin_api: Api, env: str) -> None:
+    """Twenty copies of one keyed request at once (many in one group commit): one notification, one
+    quota unit, every copy answered with it."""
+    policy = set_default(admin_api, env, quotas=[{"type": "USER", "deliveryMethods": ["SMS"], "total": 3}])
+    to, key = unique_number(), f"same-{uuid.uuid4()}"
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            f"{stack.url}/v1/environments/{env}/notifications",
+                            json={"deliveryMethod": "SMS", "to": to, "message": "m", "user": {"id": "keyed"}},
+                            headers={"Authorization": f"Bearer {admin_api.token}", "Idempotency-Key": key},
+                        )
+                        for _ in range(20)
+                    )
+                )
+            )
+
+    responses = asyncio.run(burst())
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(queued_to(admin_api, env, to)) == 1
+    usage = admin_api.get(policies_path(env, policy["id"]) + "/usage", params={"user.id": "keyed"}).json()
+    assert usage["quotas"][0]["subject"]["used"] == 1

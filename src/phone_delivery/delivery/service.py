@@ -69,12 +69,14 @@ class _Rejection:
 
 @dataclass(frozen=True)
 class _CountedWrite:
-    """A counted send written before its counters are settled (and taken out again if refused)."""
+    """A counted send waiting for its counters to be settled: its notification already ``written``
+    (taken out again if refused), or to be written once accepted."""
 
     counted: CountedSend
     values: dict[str, Any]
     activity: Activity
     rejection: _Rejection
+    written: bool
 
 
 class NotificationService:
@@ -165,19 +167,20 @@ class NotificationService:
                     return existing, False, None
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
-                if plan.counts:
-                    # Settled before the insert: a later request with this key in the same transaction
-                    # must not find a notification that the policy then refuses.
-                    [refusal] = await self._gate.settle(conn, [counted])
-                    if refusal is not None:
-                        await rejection.record(conn, env, refusal, now)
-                        return None, False, refusal
+            if plan.counts:
+                # The counters are settled at the end of the transaction with the other sends' (their
+                # rows stay locked for the commit only). Without a key the notification is written
+                # now and taken out again if refused; with one, only once accepted: another request
+                # with the key in this transaction must not find a notification the policy then
+                # refuses (two that both get written fail the batch on the key's unique index, and
+                # it is rerun send by send).
+                written = key is None
+                if written:
+                    await repo.insert(values)
+                    await ActivityRepository(conn).insert(activity)
+                return Deferred(_CountedWrite(counted, values, activity, rejection, written), self._settle)
             await repo.insert(values)
             await ActivityRepository(conn).insert(activity)
-            if plan.counts and key is None:
-                # The counters are settled at the end of the transaction, with the other sends' (the
-                # rows stay locked for the commit only); a refused send's rows are taken out there.
-                return Deferred(_CountedWrite(counted, values, activity, rejection), self._settle)
             return values, True, None
 
         try:
@@ -200,16 +203,22 @@ class NotificationService:
     async def _settle(
         self, conn: Conn, writes: list[_CountedWrite]
     ) -> list[tuple[dict[str, Any] | None, bool, Refusal | None]]:
-        """The counters of a transaction's counted sends (``BatchWriter``'s settle): a refused send's
-        notification and activity are deleted again and its rejection recorded."""
+        """The counters of a transaction's counted sends (``BatchWriter``'s settle): an accepted send's
+        notification written if it is not yet, a refused one's taken out again and its rejection
+        recorded."""
         refusals = await self._gate.settle(conn, [write.counted for write in writes])
         results: list[tuple[dict[str, Any] | None, bool, Refusal | None]] = []
+        notifications, activities = NotificationRepository(conn), ActivityRepository(conn)
         for write, refusal in zip(writes, refusals, strict=True):
             if refusal is None:
+                if not write.written:
+                    await notifications.insert(write.values)
+                    await activities.insert(write.activity)
                 results.append((write.values, True, None))
                 continue
-            await NotificationRepository(conn).delete(write.counted.env, write.values["id"])
-            await ActivityRepository(conn).delete(write.activity.id)
+            if write.written:
+                await notifications.delete(write.counted.env, write.values["id"])
+                await activities.delete(write.activity.id)
             await write.rejection.record(conn, write.counted.env, refusal, write.counted.now)
             results.append((None, False, refusal))
         return results
