@@ -108,7 +108,7 @@ def test_concurrent_sends_of_many_users_never_deadlock(stack: Stack, admin_api: 
     responses = asyncio.run(_burst([stack.url], env, admin_api.token, bodies))
     assert [r.status_code for r in responses] == [202] * REQUESTS
     assert asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name)) == before
-    # The same with an Idempotency-Key on every other send (those are settled apart from the others)
+    # The same with an Idempotency-Key on every other send (those are written once accepted)
     keyed = asyncio.run(_burst([stack.url], env, admin_api.token, bodies, keys=True))
     assert [r.status_code for r in keyed] == [202] * REQUESTS
     assert asyncio.run(_deadlocks(stack.pg.dsn, stack.pg.name)) == before
@@ -125,10 +125,17 @@ async def _deadlocks(dsn: str, name: str) -> int:
         await conn.close()
 
 
-def test_one_idempotency_key_sent_at_once_takes_one_unit(stack: Stack, admin_api: Api, env: str) -> None:
-    """Twenty copies of one keyed request at once (many in one group commit): one notification, one
-    quota unit, every copy answered with it."""
-    policy = set_default(admin_api, env, quotas=[{"type": "USER", "deliveryMethods": ["SMS"], "total": 3}])
+@pytest.mark.parametrize("cooldown", [False, True])
+def test_one_idempotency_key_sent_at_once_takes_one_unit(
+    stack: Stack, admin_api: Api, env: str, cooldown: bool
+) -> None:
+    """Twenty copies of one keyed request at once (many in one group commit, others in parallel
+    ones): one notification, one quota unit, every copy answered with it; with a cooldown too (a
+    copy decided as a second send would be refused as too soon)."""
+    from tests.integration.test_policy_cooldowns import cooldowns  # that module imports this one
+
+    rules: dict[str, Any] = {"cooldownConfiguration": cooldowns(resend_limit=2)} if cooldown else {}
+    policy = set_default(admin_api, env, quotas=[{"type": "USER", "deliveryMethods": ["SMS"], "total": 3}], **rules)
     to, key = unique_number(), f"same-{uuid.uuid4()}"
 
     async def burst() -> list[httpx.Response]:
@@ -152,3 +159,4 @@ def test_one_idempotency_key_sent_at_once_takes_one_unit(stack: Stack, admin_api
     assert len(queued_to(admin_api, env, to)) == 1
     usage = admin_api.get(policies_path(env, policy["id"]) + "/usage", params={"user.id": "keyed"}).json()
     assert usage["quotas"][0]["subject"]["used"] == 1
+    assert rejected(admin_api, env) == []

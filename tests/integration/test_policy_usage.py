@@ -144,7 +144,7 @@ def test_bad_parameters_and_other_policies(stack: Stack, admin_api: Api, env: st
     bad_to = admin_api.get(path, params={"to": "+1 not a number"})
     assert detail(assert_pingone_error(bad_to, 400, "INVALID_DATA"), "INVALID_VALUE", "to")["message"]
     long_user = admin_api.get(path, params={"user.id": "u" * 129})
-    assert detail(assert_pingone_error(long_user, 400, "INVALID_DATA"), "INVALID_PARAMETER", "user.id")["message"]
+    assert detail(assert_pingone_error(long_user, 400, "INVALID_DATA"), "INVALID_VALUE", "user.id")["message"]
     other_env = admin_api.new_environment("usage-other")
     assert_pingone_error(admin_api.get(policies_path(other_env, policy["id"]) + "/usage"), 404, "NOT_FOUND")
     assert_pingone_error(admin_api.get(policies_path(env, "not-a-uuid") + "/usage"), 404, "NOT_FOUND")

@@ -192,3 +192,25 @@ def test_a_tenant_cannot_send_under_another_tenants_policy(stack: Stack, admin_a
         json={"deliveryMethod": "SMS", "to": "+14155552671", "message": "m", "policy": {"id": their_policy["id"]}},
     )
     detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "policy.id")
+
+
+@pytest.mark.parametrize("user_id", ["a\x00b", "line\r\nbreak", "tab\there", "esc\x1b[31m", "del\x7f"])
+def test_control_characters_in_a_user_id_are_refused(admin_api: Api, env: str, user_id: str) -> None:
+    """A user id names a quota's and a cooldown's counter: control characters (a NUL cannot even be
+    stored in PostgreSQL text) get a 400 on user.id, on the send and on the usage read, never a 500
+    and never a counter of another user."""
+    quota = [{"type": "USER", "deliveryMethods": ["SMS"], "total": 5}]
+    default = next(p for p in listed(admin_api, env) if p["default"])
+    admin_api.put(policies_path(env, default["id"]), json=body(default["name"], quotas=quota))
+    to = f"+1415555{uuid.uuid4().int % 10000:04d}"
+    sent = admin_api.post(
+        f"/v1/environments/{env}/notifications",
+        json={"deliveryMethod": "SMS", "to": to, "message": "m", "user": {"id": user_id}},
+    )
+    assert detail(assert_pingone_error(sent, 400, "INVALID_DATA"), "INVALID_VALUE", "user.id")
+    assert (
+        admin_api.get(f"/v1/environments/{env}/notifications", params={"to": to}).json()["_embedded"]["notifications"]
+        == []
+    )
+    usage = admin_api.get(policies_path(env, default["id"]) + "/usage", params={"user.id": user_id})
+    assert detail(assert_pingone_error(usage, 400, "INVALID_DATA"), "INVALID_VALUE", "user.id")

@@ -141,3 +141,34 @@ def test_deferred_results_are_settled_once_per_batch_in_job_order(database_url: 
     assert results[:4] + results[5:] == [0, "settled 1", 2, "settled 3", "settled 5"]
     assert calls == [[1], [3], [5]]  # the batch failed before its settle, then each job alone
     assert stored == [0, 1, 2, 3, 5, 1001, 1003, 1005]
+
+
+def test_a_settle_that_fails_fails_only_the_jobs_it_fails_for(database_url: str) -> None:
+    """A settle raising for the batch: every job is run again alone, with its own settle; only the
+    job whose settle fails alone gets the error, and nothing of the failed transaction stays."""
+
+    async def settle(conn: Conn, items: list[int]) -> list[int]:
+        if 3 in items:
+            raise RuntimeError("settle failed")
+        return items
+
+    def deferred(value: int):  # type: ignore[no-untyped-def]
+        async def job(conn: Conn) -> object:
+            await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": value})
+            return Deferred(value, settle)
+
+        return job
+
+    async def scenario() -> tuple[list[object], list[int]]:
+        database = await _setup(database_url)
+        writer = BatchWriter(database, parallel=1)
+        results = await asyncio.gather(*(writer.run(deferred(i)) for i in range(6)), return_exceptions=True)
+        async with database.read() as conn:
+            stored = [r[0] for r in await conn.execute(text("SELECT x FROM t ORDER BY x"))]
+        await database.dispose()
+        return results, stored
+
+    results, stored = asyncio.run(scenario())
+    assert isinstance(results[3], RuntimeError)
+    assert results[:3] + results[4:] == [0, 1, 2, 4, 5]
+    assert stored == [0, 1, 2, 4, 5]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -25,7 +26,7 @@ from phone_delivery.delivery.policy_service import NOT_FOUND, PolicyService
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.errors import InvalidData, NotFound
 from phone_delivery.domain.models import Principal
-from phone_delivery.domain.notifications import normalise_number
+from phone_delivery.domain.notifications import USER_ID, normalise_number
 from phone_delivery.domain.policies import PolicyBody
 
 router = APIRouter(tags=["Notifications Policies"])
@@ -115,7 +116,7 @@ async def delete(
     return Response(status_code=204)
 
 
-@router.get(ONE + "/usage", responses={200: ok(NOTIFICATION_POLICY_USAGE), **error_responses(404)})
+@router.get(ONE + "/usage", responses={200: ok(NOTIFICATION_POLICY_USAGE), **error_responses(400, 404)})
 async def read_usage(
     request: Request,
     envID: str,
@@ -129,8 +130,10 @@ async def read_usage(
     """phone-delivery's own (PingOne has no such call): what the policy's counters hold now. Each
     quota's use in the current UTC day (for a USER quota: how many users, the most used, and one
     user's or number's), the hourly cap's use by ``to``, the cooldown and prefix blocks in force."""
-    if user_id is not None and not 1 <= len(user_id) <= 128:
-        raise InvalidData.single("INVALID_PARAMETER", "user.id", "user.id is 1 to 128 characters.")
+    if user_id is not None and not (1 <= len(user_id) <= 128 and re.fullmatch(USER_ID, user_id)):
+        raise InvalidData.single(
+            "INVALID_VALUE", "user.id", "user.id is 1 to 128 characters, none of them a control character."
+        )
     if to is not None:
         to = normalise_number(to)[0]
     found = await _service(request).usage(envID, _policy_id(notificationsPolicyID), user_id, to)

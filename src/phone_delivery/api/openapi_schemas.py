@@ -421,7 +421,7 @@ NOTIFICATION_POLICY_USAGE = _obj(
         "items": _obj(
             ["rule", "until"],
             rule={"type": "string", "enum": ["RESEND_LIMIT", "PREFIX_VELOCITY"]},
-            deliveryMethod=_STRING,
+            deliveryMethod={"type": "string", "enum": ["SMS", "VOICE"]},
             user=_obj(["id"], id=_STRING),
             to=_STRING,
             prefix=_STRING,

@@ -69,6 +69,25 @@ class CountedSend:
     now: int
 
 
+class LockedCounters:
+    """The counter rows of one transaction's sends (``PolicyGate.lock``): decide sends in order, each
+    seeing the rows as the ones before it left them, then ``store`` what changed."""
+
+    def __init__(self, repo: CounterRepository, rows: dict[Key, CounterRow]) -> None:
+        self._repo = repo
+        self._rows = rows
+        self._changed: dict[Key, CounterRow] = {}
+
+    def decide(self, send: CountedSend) -> Refusal | None:
+        outcome = settle_send(send.rules, send.to, send.now, partial(_row, self._rows, send.env))
+        for key, row in outcome.changes.items():
+            self._rows[(send.env, key)] = self._changed[(send.env, key)] = row
+        return outcome.refusal
+
+    async def store(self) -> None:
+        await self._repo.store(self._changed)
+
+
 def rejected_activity(
     env: str, actor: Principal, send: SendFacts, refusal: Refusal, policy_name: str | None, at: int
 ) -> Activity:
@@ -105,20 +124,19 @@ class PolicyGate:
             counted=CountedRules(claims, velocity_rule(policy_id, name, rules, send), cooldown),
         )
 
-    async def settle(self, conn: Conn, sends: list[CountedSend]) -> list[Refusal | None]:
-        """The counters of many sends of one transaction: every row they touch locked and read at
-        once, each send decided in order as if alone (``settle_send``), the changed rows written back;
-        for each send, the refusal of the first rule that said no, or None."""
+    async def lock(self, conn: Conn, sends: list[CountedSend]) -> LockedCounters:
+        """Every counter row these sends touch, locked and read at once, held until the transaction
+        ends."""
         repo = CounterRepository(conn, self._dialect)
         rows = await repo.lock((send.env, key) for send in sends for key in send.rules.keys(send.to))
-        changed: dict[Key, CounterRow] = {}
-        refusals: list[Refusal | None] = []
-        for send in sends:
-            outcome = settle_send(send.rules, send.to, send.now, partial(_row, rows, send.env))
-            for key, row in outcome.changes.items():
-                rows[(send.env, key)] = changed[(send.env, key)] = row
-            refusals.append(outcome.refusal)
-        await repo.store(changed)
+        return LockedCounters(repo, rows)
+
+    async def settle(self, conn: Conn, sends: list[CountedSend]) -> list[Refusal | None]:
+        """Each send decided in order as if alone, the changed rows written back: for each send, the
+        refusal of the first rule that said no, or None."""
+        counters = await self.lock(conn, sends)
+        refusals = [counters.decide(send) for send in sends]
+        await counters.store()
         return refusals
 
     def refused(self, refusal: Refusal) -> None:

@@ -98,7 +98,7 @@ class PolicyService:
 
     async def usage(self, env: str, policy_id: str, user_id: str | None, to: str | None) -> dict[str, Any]:
         """The policy's counters now: each quota's use today (and ``user_id``'s, else ``to``'s), the
-        hourly cap's use by ``to``, the blocks in force. One read transaction: a consistent view."""
+        hourly cap's use by ``to``, the blocks in force (a few reads: counts may move between them)."""
         now = now_ms()
         async with self._database.read() as conn:
             policy = await PolicyRepository(conn).get(env, policy_id)
@@ -114,7 +114,9 @@ class PolicyService:
                     if quota["type"] == "ENVIRONMENT":
                         environment_used = await counters.used(env, prefix + ENVIRONMENT_SUBJECT, start)
                     else:
-                        counts = await counters.quota_use(env, prefix, start, quota_limit(quota), TOP)
+                        # a same-day change from ENVIRONMENT to USER leaves the environment's row: not a user
+                        kinds = (user_subject(""), number_subject(""))
+                        counts = await counters.quota_use(env, prefix, kinds, start, quota_limit(quota), TOP)
                         name = user_subject(user_id) if user_id else number_subject(to) if to else None
                         if name is not None:
                             subject = (name, await counters.used(env, prefix + name, start))

@@ -77,6 +77,7 @@ class _CountedWrite:
     activity: Activity
     rejection: _Rejection
     written: bool
+    key: str | None
 
 
 class NotificationService:
@@ -178,7 +179,7 @@ class NotificationService:
                 if written:
                     await repo.insert(values)
                     await ActivityRepository(conn).insert(activity)
-                return Deferred(_CountedWrite(counted, values, activity, rejection, written), self._settle)
+                return Deferred(_CountedWrite(counted, values, activity, rejection, written, key), self._settle)
             await repo.insert(values)
             await ActivityRepository(conn).insert(activity)
             return values, True, None
@@ -203,25 +204,59 @@ class NotificationService:
     async def _settle(
         self, conn: Conn, writes: list[_CountedWrite]
     ) -> list[tuple[dict[str, Any] | None, bool, Refusal | None]]:
-        """The counters of a transaction's counted sends (``BatchWriter``'s settle): an accepted send's
-        notification written if it is not yet, a refused one's taken out again and its rejection
-        recorded."""
-        refusals = await self._gate.settle(conn, [write.counted for write in writes])
-        results: list[tuple[dict[str, Any] | None, bool, Refusal | None]] = []
+        """The counters of a transaction's counted sends (``BatchWriter``'s settle), decided in order
+        once their rows are locked. A keyed send whose key has a notification by then (committed by
+        another transaction while this one waited for the locks, or accepted earlier in this one) is
+        its replay, as if it had been found at once. Otherwise an accepted send's notification is
+        written if it is not yet, and a refused one's taken out again and its rejection recorded."""
+        counters = await self._gate.lock(conn, [write.counted for write in writes])
         notifications, activities = NotificationRepository(conn), ActivityRepository(conn)
-        for write, refusal in zip(writes, refusals, strict=True):
+        accepted: dict[tuple[str, str], _CountedWrite] = {}
+        results: list[tuple[dict[str, Any] | None, bool, Refusal | None]] = []
+        for write in writes:
+            env, now = write.counted.env, write.counted.now
+            if write.key is not None:
+                replayed = await self._replayed(notifications, accepted, write)
+                if replayed is not None:
+                    results.append((replayed, False, None))
+                    continue
+            refusal = counters.decide(write.counted)
             if refusal is None:
                 if not write.written:
                     await notifications.insert(write.values)
                     await activities.insert(write.activity)
+                if write.key is not None:
+                    accepted[(env, write.key)] = write
                 results.append((write.values, True, None))
                 continue
             if write.written:
-                await notifications.delete(write.counted.env, write.values["id"])
+                await notifications.delete(env, write.values["id"])
                 await activities.delete(write.activity.id)
-            await write.rejection.record(conn, write.counted.env, refusal, write.counted.now)
+            await write.rejection.record(conn, env, refusal, now)
             results.append((None, False, refusal))
+        await counters.store()
         return results
+
+    async def _replayed(
+        self,
+        notifications: NotificationRepository,
+        accepted: dict[tuple[str, str], _CountedWrite],
+        write: _CountedWrite,
+    ) -> dict[str, Any] | None:
+        """The notification a keyed send replays, if its key has one now (else None)."""
+        env, key = write.counted.env, write.key
+        assert key is not None
+        earlier = accepted.get((env, key))
+        if earlier is not None:
+            if earlier.values["request_hash"] != write.values["request_hash"]:
+                raise _key_reused()  # the batch is rerun send by send: this caller gets the error
+            return earlier.values
+        existing = await notifications.by_idempotency_key(env, key)
+        if existing is None or existing["created_at"] <= write.counted.now - IDEMPOTENCY_WINDOW_MS:
+            return None
+        if existing["request_hash"] != write.values["request_hash"]:
+            raise _key_reused()
+        return dict(existing)
 
     async def _refuse(
         self,

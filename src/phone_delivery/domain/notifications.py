@@ -46,9 +46,14 @@ INTERNAL = "FAILED_INTERNAL"
 ATTEMPT_OUTCOMES = (IN_PROGRESS, SUCCEEDED, TRANSIENT, SENDER_FAILED, RECIPIENT_FAILED, INTERNAL, UNKNOWN)
 
 
+# A user id names the counters of its quotas and cooldowns, and is stored as text: no control
+# characters (PostgreSQL text cannot even hold a NUL).
+USER_ID = r"^[^\x00-\x1f\x7f]+$"
+
+
 class _User(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
-    id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=USER_ID)]
 
 
 class _PolicyRef(BaseModel):

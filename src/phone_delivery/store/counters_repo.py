@@ -6,17 +6,17 @@ No check-then-act: every row a transaction reads it holds until commit. On Postg
 first takes a transaction-level advisory lock for every row name, all in one sorted order (two
 transactions locking the same rows never wait for each other in opposite orders), which also covers
 rows that do not exist yet; SQLite writes one transaction at a time (``BEGIN IMMEDIATE`` between
-processes). Rows are kept until their day is over (``delete_older_than``).
+processes). The worker deletes rows two days after their last use (``delete_older_than``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_
 
 from phone_delivery.domain.counter_ledger import CounterRow
 from phone_delivery.domain.policy_usage import QuotaCounts
@@ -35,28 +35,39 @@ def lock_id(environment_id: str, key: str) -> int:
     return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
 
 
-def _store(dialect: Any) -> Any:
-    stmt = dialect.insert(counters).values(
-        environment_id=bindparam("environment_id"),
-        counter_key=bindparam("counter_key"),
-        window_start=bindparam("window_start"),
-        count=bindparam("count"),
-        last_at=bindparam("last_at"),
-        blocked_until=bindparam("blocked_until"),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[counters.c.environment_id, counters.c.counter_key],
-        set_={
-            "window_start": stmt.excluded.window_start,
-            "count": stmt.excluded.count,
-            "last_at": stmt.excluded.last_at,
-            "blocked_until": stmt.excluded.blocked_until,
-        },
-    )
-
-
-# Built once per dialect: the send path only binds parameters.
-_STORE = {"sqlite": _store(sqlite), "postgresql": _store(postgresql)}
+# The rows of a transaction's sends are read and written in one statement each whatever their
+# number, their values passed as one parameter (a JSON array on SQLite, arrays on PostgreSQL): an
+# expanding IN or an executemany costs SQLAlchemy work per row on the send path.
+_READ = {
+    "sqlite": text(
+        "SELECT c.environment_id, c.counter_key, c.window_start, c.count, c.last_at, c.blocked_until"
+        " FROM json_each(:keys) AS k JOIN notification_counters AS c"
+        " ON c.environment_id = json_extract(k.value, '$[0]') AND c.counter_key = json_extract(k.value, '$[1]')"
+    ),
+    "postgresql": text(
+        "SELECT c.environment_id, c.counter_key, c.window_start, c.count, c.last_at, c.blocked_until"
+        " FROM unnest(CAST(:envs AS text[]), CAST(:keys AS text[])) AS k(env, key)"
+        " JOIN notification_counters AS c ON c.environment_id = k.env AND c.counter_key = k.key"
+    ),
+}
+_STORE = {
+    # "WHERE true": SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT
+    "sqlite": text(
+        "INSERT INTO notification_counters (environment_id, counter_key, window_start, count, last_at, blocked_until)"
+        " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),"
+        " json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')"
+        " FROM json_each(:rows) WHERE true"
+        " ON CONFLICT (environment_id, counter_key) DO UPDATE SET window_start = excluded.window_start,"
+        " count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until"
+    ),
+    "postgresql": text(
+        "INSERT INTO notification_counters (environment_id, counter_key, window_start, count, last_at, blocked_until)"
+        " SELECT * FROM unnest(CAST(:envs AS text[]), CAST(:keys AS text[]), CAST(:windows AS bigint[]),"
+        " CAST(:counts AS integer[]), CAST(:lasts AS bigint[]), CAST(:blocked AS bigint[]))"
+        " ON CONFLICT (environment_id, counter_key) DO UPDATE SET window_start = excluded.window_start,"
+        " count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until"
+    ),
+}
 _COLUMNS = (
     counters.c.environment_id,
     counters.c.counter_key,
@@ -64,11 +75,6 @@ _COLUMNS = (
     counters.c.count,
     counters.c.last_at,
     counters.c.blocked_until,
-)
-
-# Built once: the send path only binds the (environment id, counter key) pairs.
-_LOCKED_ROWS = select(*_COLUMNS).where(
-    tuple_(counters.c.environment_id, counters.c.counter_key).in_(bindparam("keys", expanding=True))
 )
 
 
@@ -96,31 +102,46 @@ class CounterRepository:
         if self._dialect == "postgresql":
             ids = sorted({lock_id(env, key) for env, key in wanted})
             await self.conn.execute(_ADVISORY_LOCKS, {"keys": ids})
-        result: Any = await self.conn.execute(_LOCKED_ROWS, {"keys": wanted})
+        if self._dialect == "postgresql":
+            params: dict[str, Any] = {"envs": [env for env, _ in wanted], "keys": [key for _, key in wanted]}
+        else:
+            params = {"keys": json.dumps(wanted)}
+        result: Any = await self.conn.execute(_READ[self._dialect], params)
         return {(row[0], row[1]): _counter_row(row) for row in result}
 
     async def store(self, rows: dict[Key, CounterRow]) -> None:
         """Write back the rows a transaction changed (locked by ``lock``)."""
         if not rows:
             return
-        params = [
-            {
-                "environment_id": env,
-                "counter_key": key,
-                "window_start": row.window_start,
-                "count": row.count,
-                "last_at": row.last_at,
-                "blocked_until": row.blocked_until,
+        items = sorted(rows.items())
+        if self._dialect == "postgresql":
+            params: dict[str, Any] = {
+                "envs": [env for (env, _), _ in items],
+                "keys": [key for (_, key), _ in items],
+                "windows": [row.window_start for _, row in items],
+                "counts": [row.count for _, row in items],
+                "lasts": [row.last_at for _, row in items],
+                "blocked": [row.blocked_until for _, row in items],
             }
-            for (env, key), row in sorted(rows.items())
-        ]
+        else:
+            params = {
+                "rows": json.dumps(
+                    [
+                        [env, key, row.window_start, row.count, row.last_at, row.blocked_until]
+                        for (env, key), row in items
+                    ]
+                )
+            }
         await self.conn.execute(_STORE[self._dialect], params)
 
-    async def quota_use(self, environment_id: str, prefix: str, window_start: int, limit: int, top: int) -> QuotaCounts:
-        """A USER quota's rows (keys starting with ``prefix``) in the window starting at ``window_start``."""
+    async def quota_use(
+        self, environment_id: str, prefix: str, kinds: Iterable[str], window_start: int, limit: int, top: int
+    ) -> QuotaCounts:
+        """A USER quota's rows in the window starting at ``window_start``: keys ``prefix`` + one of
+        ``kinds`` + the subject (the subjects returned start with the kind)."""
         in_window = and_(
             counters.c.environment_id == environment_id,
-            _starts_with(prefix),
+            or_(*(_starts_with(prefix + kind) for kind in kinds)),
             counters.c.window_start == window_start,
             counters.c.count > 0,
         )
@@ -177,7 +198,9 @@ class CounterRepository:
         )
         some = select(counters.c.environment_id, counters.c.counter_key).where(stale).limit(limit)
         if self._dialect == "postgresql":
-            some = some.with_for_update(skip_locked=True)  # a row a send holds now is not stale
+            # rows another transaction is writing now are skipped (they are not stale); the DELETE's own
+            # condition is checked again on any row that changed meanwhile
+            some = some.with_for_update(skip_locked=True)
         doomed = tuple_(counters.c.environment_id, counters.c.counter_key).in_(some)
         result = await self.conn.execute(delete(counters).where(doomed, stale))
         return int(getattr(result, "rowcount", 0) or 0)

@@ -122,7 +122,11 @@ class Database:
             )
             _sqlite_pragmas(self._inline_writer, None, busy_timeout_ms=0)
         else:
-            self.writer = create_async_engine(url, pool_size=20, max_overflow=0, pool_pre_ping=True)
+            # READ COMMITTED whatever the server's default: the policy counters are read after their
+            # advisory locks and must see what the transaction that held them committed.
+            self.writer = create_async_engine(
+                url, pool_size=20, max_overflow=0, pool_pre_ping=True, isolation_level="READ COMMITTED"
+            )
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -143,7 +143,8 @@ class DeliveryWorker:
 
     async def _claim_and_send(self) -> None:
         last_stats = 0.0
-        last_forget = time.monotonic()
+        # the first clean-up a minute after start (a worker restarted more often than hourly still cleans)
+        last_forget = time.monotonic() - COUNTERS_FORGET_EVERY_SECONDS + 60
         while not self._stopping:
             free = self._settings.worker_concurrency - len(self._in_flight)
             if free <= 0 or (free < self._min_claim and self._in_flight):
@@ -429,15 +430,16 @@ class DeliveryWorker:
 
     async def forget_old_counters(self) -> int:
         """Delete the policy counters no rule reads any more (last touched over ``COUNTERS_KEPT_MS``
-        ago), a bounded batch per transaction so that sends never wait long behind it."""
+        ago), a bounded number per transaction so that sends never wait long behind it."""
         cutoff, forgotten = now_ms() - COUNTERS_KEPT_MS, 0
         dialect = "sqlite" if self._database.sqlite else "postgresql"
-
-        async def forget(conn: Conn) -> int:
-            return await CounterRepository(conn, dialect).delete_older_than(cutoff, COUNTERS_FORGET_BATCH)
-
         try:
-            while (deleted := await self._writer.run(forget)) > 0:
+            while True:
+                # A transaction of its own, not a group commit's: sends settle their counters under
+                # advisory locks this delete does not take, so sharing their transaction could make
+                # a cycle with another batch's.
+                async with self._database.write() as conn:
+                    deleted = await CounterRepository(conn, dialect).delete_older_than(cutoff, COUNTERS_FORGET_BATCH)
                 forgotten += deleted
                 if deleted < COUNTERS_FORGET_BATCH:
                     break

@@ -60,7 +60,14 @@ async function usage(envId, policy) {
   const path = `${policiesPath(envId, policy.id)}/usage`;
   const section = h('section', { class: 'card', id: 'policy-usage', 'aria-labelledby': 'policy-usage-title' },
     h('h2', { id: 'policy-usage-title' }, 'Use now'));
-  const body = await get(path);
+  let body;
+  try {
+    body = await get(path);
+  } catch (error) {
+    // the rest of the page (the policy, its editor) stays usable
+    section.append(h('p', { class: 'form-error', role: 'alert' }, `Its use could not be read: ${error.message}`));
+    return section;
+  }
   const quotas = body.quotas.map((q) => h('li', { 'data-quota': String(q.index) }, usageWords(q)));
   const blocks = body.blocks.map((b) => h('li', {}, blockWords(b), ' until ', time(b.until)));
   const more = body.blockCount > body.blocks.length ? h('p', {}, `and ${body.blockCount - body.blocks.length} more`) : null;
@@ -73,7 +80,8 @@ async function usage(envId, policy) {
     event.preventDefault();
     const value = who.value.trim();
     if (!value) return;
-    const query = new URLSearchParams(value.startsWith('+') ? { to: value } : { 'user.id': value });
+    // "+" and digits is a number; anything else is a user id
+    const query = new URLSearchParams(/^\+[\d ()-]+$/.test(value) ? { to: value } : { 'user.id': value });
     try {
       const one = await get(`${path}?${query}`);
       const lines = one.quotas.filter((q) => q.subject).map((q) => `quotas[${q.index}]: ${q.subject.used} used, ${q.subject.remaining} left today`);
