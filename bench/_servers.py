@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,31 @@ def wrk_run(
     url: str, seconds: int, connections: int, headers: dict[str, str], body: str | None = None
 ) -> tuple[float, int]:
     """(requests per second, requests completed) measured by wrk."""
+    measured = wrk_measure(url, seconds, connections, headers, body)
+    return measured.rate, measured.requests
+
+
+@dataclass(frozen=True)
+class Measurement:
+    rate: float  # requests per second
+    requests: int
+    p50_ms: float
+    p99_ms: float
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency(out: str, percentile: str) -> float:
+    found = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    return float(found.group(1)) * _UNITS_MS[found.group(2)] if found else float("nan")
+
+
+def wrk_measure(
+    url: str, seconds: int, connections: int, headers: dict[str, str], body: str | None = None
+) -> Measurement:
+    """One wrk run (one thread, ``--latency``); with ``body`` every request is that POST. Fails on any
+    non-2xx answer."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -82,7 +108,7 @@ def wrk_run(
     total = re.search(r"(\d+) requests in", out)
     if not match or not total:
         raise RuntimeError(out)
-    return float(match.group(1)), int(total.group(1))
+    return Measurement(float(match.group(1)), int(total.group(1)), _latency(out, "50"), _latency(out, "99"))
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +120,15 @@ def bootstrap_and_serve(
     """Bootstrap a database, start `phone-delivery serve`, get a token, create an environment.
 
     Returns (process, api base, auth headers, environment id)."""
+    process, api, headers, env_id, _ = serve_bootstrapped(env, port, serve_env)
+    return process, api, headers, env_id
+
+
+def serve_bootstrapped(
+    env: dict[str, str], port: int, serve_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str], str, dict[str, Any]]:
+    """``bootstrap_and_serve``, and what `phone-delivery bootstrap` printed (the administrator's
+    environmentId, clientId, clientSecret)."""
     boot = json.loads(
         subprocess.run(
             python("-m", "phone_delivery", "bootstrap"),
@@ -116,7 +151,7 @@ def bootstrap_and_serve(
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     env_id = httpx.post(f"{api}/v1/environments", json={"name": "bench"}, headers=headers).json()["id"]
-    return process, api, headers, str(env_id)
+    return process, api, headers, str(env_id), boot
 
 
 def messaging_sender(api: str, headers: dict[str, str], env_id: str, account: dict[str, Any]) -> dict[str, Any]:

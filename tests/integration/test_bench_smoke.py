@@ -1,0 +1,34 @@
+"""The on-demand benchmarks still run: a smoke run of each (a second per measurement, one round),
+so that they cannot rot. Their numbers mean nothing here; docs/benchmarks.md has the real runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_api_smoke_run() -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is missing: .ci/run installs it")
+        pytest.skip("wrk is not installed (apt-get install wrk)")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.api", "--smoke"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("get one sender", "list 10 senders", "list notifications", "token", "send accept"):
+        line = next((line for line in result.stdout.splitlines() if line.startswith(name)), None)
+        assert line is not None and "of bare" in line, result.stdout
