@@ -14,21 +14,28 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _smoke(module: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def test_bench_api_smoke_run() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("wrk is missing: .ci/run installs it")
         pytest.skip("wrk is not installed (apt-get install wrk)")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.api", "--smoke"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    stdout = _smoke("bench.api")
     for name in ("get one sender", "list 10 senders", "list notifications", "token", "send accept"):
-        line = next((line for line in result.stdout.splitlines() if line.startswith(name)), None)
-        assert line is not None and "of bare" in line, result.stdout
+        line = next((line for line in stdout.splitlines() if line.startswith(name)), None)
+        assert line is not None and "of bare" in line, stdout
+
+
+def test_bench_growth_smoke_run() -> None:
+    stdout = _smoke("bench.growth")
+    assert "loaded 2,000 of 2,000 notifications" in stdout
+    for name in ("empty database:", "grown database:", "median ratio grown/empty:"):
+        assert name in stdout, stdout
