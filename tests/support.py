@@ -181,6 +181,18 @@ def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extr
     return Settings(data_dir=data_dir, database_url=database_url, **merged)
 
 
+def wait_drained(api: Api, env: str, seconds: float = 120) -> None:
+    """Wait until the environment has no notification left to deliver (QUEUED or SENDING): a test that
+    queues hundreds leaves the session's shared worker free for the tests after it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body = api.get(f"/v1/environments/{env}/notifications", params={"status": "QUEUED,SENDING", "limit": 1})
+        if body.status_code == 200 and not body.json()["_embedded"]["notifications"]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"notifications of {env} still open after {seconds} s")
+
+
 def wait_final(
     api: Api,
     env: str,

@@ -26,7 +26,7 @@ from tests.integration.test_notification_policies import policies_path
 from tests.integration.test_policy_concurrency import REQUESTS, _burst
 from tests.integration.test_policy_cooldowns import cooldowns
 from tests.integration.test_policy_enforcement import queued_to, rejected, set_default
-from tests.support import Api, free_port
+from tests.support import Api, free_port, wait_drained
 
 PROCESSES = 2
 
@@ -107,6 +107,7 @@ def test_a_quota_holds_across_processes(stack: Stack, admin_api: Api, env: str, 
     assert len(rejected(admin_api, env)) == REQUESTS - limit
     usage = admin_api.get(policies_path(env, policy["id"]) + "/usage", params={"user.id": "one-user"}).json()
     assert usage["quotas"][0]["subject"] == {"user": {"id": "one-user"}, "used": limit, "remaining": 0}
+    wait_drained(admin_api, env)  # delivered before the extra processes (and their leases) go
 
 
 def test_a_cooldown_holds_across_processes(stack: Stack, admin_api: Api, env: str, servers: list[str]) -> None:
@@ -118,3 +119,4 @@ def test_a_cooldown_holds_across_processes(stack: Stack, admin_api: Api, env: st
     assert _statuses(responses) == {202: 1, 429: REQUESTS - 1}
     assert {r.json()["details"][0]["code"] for r in responses if r.status_code == 429} == {"LIMIT_EXCEEDED"}
     assert len(queued_to(admin_api, env, to)) == 1
+    wait_drained(admin_api, env)
