@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal_column, or_, select, update
 
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -28,6 +28,9 @@ Row = dict[str, Any]
 # Twilio sends that matter; the bound keeps a leaked auth token from filling the table).
 EARLY_CALLBACKS_KEPT = 10
 # Built once: executing them with parameters reuses the compiled statement (no per-call cache key).
+# Open notifications, in the very words of the partial index ix_notifications_open (literals, not
+# bound parameters, so that both databases' planners can use it).
+_OPEN = notifications.c.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
 _INSERT_NOTIFICATION = notifications.insert()
 _INSERT_ATTEMPT = attempts.insert()
 # The SET clause comes from the keys of the parameters given at execution.
@@ -194,7 +197,7 @@ class NotificationRepository:
         due = (
             select(notifications.c.id)
             .where(
-                notifications.c.status.in_(OPEN_STATUSES),
+                _OPEN,
                 notifications.c.next_attempt_at <= now,
                 or_(notifications.c.lease_expires_at.is_(None), notifications.c.lease_expires_at < now),
             )
@@ -289,13 +292,7 @@ class NotificationRepository:
 
     async def queue_stats(self, now: int) -> tuple[int, int]:
         """(open notifications, age in ms of the oldest)."""
-        row = (
-            await self.conn.execute(
-                select(func.count(), func.min(notifications.c.created_at)).where(
-                    notifications.c.status.in_(OPEN_STATUSES)
-                )
-            )
-        ).first()
+        row = (await self.conn.execute(select(func.count(), func.min(notifications.c.created_at)).where(_OPEN))).first()
         if row is None:
             return 0, 0
         values: tuple[Any, ...] = tuple(row)
