@@ -1,7 +1,8 @@
-"""The policy counters settled for a whole group commit at once (``PolicyGate.settle``) decide every
-send exactly as one transaction per send would: the same refusals, the same rows left in
-``notification_counters``, on SQLite and on PostgreSQL. Sends of two environments, every counted rule
-(quotas of both types, the hourly cap, prefix velocity, cooldowns), windows that end on the way."""
+"""The policy counters settled for a whole group commit at once (``PolicyGate.lock``, ``decide``
+each send, ``store``) decide every send exactly as one transaction per send would: the same
+refusals, the same rows left in ``notification_counters``, on SQLite and on PostgreSQL. Sends of
+two environments, every counted rule (quotas of both types, the hourly cap, prefix velocity,
+cooldowns), windows that end on the way."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ async def _settle(url: str, sends: list[CountedSend], together: bool) -> tuple[l
         batches = [sends] if together else [[send] for send in sends]
         for batch in batches:
             async with database.write() as conn:
-                refusals += await gate.settle(conn, batch)
+                counters = await gate.lock(conn, batch)
+                refusals += [counters.decide(send) for send in batch]
+                await counters.store()
         async with database.read() as conn:
             rows = list(
                 await conn.execute(text("SELECT * FROM notification_counters ORDER BY environment_id, counter_key"))

@@ -55,13 +55,12 @@ class Plan:
     @property
     def counts(self) -> bool:
         """Whether the outbox transaction has counters to take."""
-        counted = self.counted
-        return bool(counted.claims) or counted.cooldown is not None or counted.velocity is not None
+        return bool(self.counted)
 
 
 @dataclass(frozen=True)
 class CountedSend:
-    """A send whose counters the outbox transaction settles (``PolicyGate.settle``)."""
+    """A send whose counters the outbox transaction settles (``PolicyGate.lock``)."""
 
     env: str
     rules: CountedRules
@@ -130,14 +129,6 @@ class PolicyGate:
         repo = CounterRepository(conn, self._dialect)
         rows = await repo.lock((send.env, key) for send in sends for key in send.rules.keys(send.to))
         return LockedCounters(repo, rows)
-
-    async def settle(self, conn: Conn, sends: list[CountedSend]) -> list[Refusal | None]:
-        """Each send decided in order as if alone, the changed rows written back: for each send, the
-        refusal of the first rule that said no, or None."""
-        counters = await self.lock(conn, sends)
-        refusals = [counters.decide(send) for send in sends]
-        await counters.store()
-        return refusals
 
     def refused(self, refusal: Refusal) -> None:
         if self._metrics is not None:

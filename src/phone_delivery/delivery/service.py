@@ -69,14 +69,14 @@ class _Rejection:
 
 @dataclass(frozen=True)
 class _CountedWrite:
-    """A counted send waiting for its counters to be settled: its notification already ``written``
-    (taken out again if refused), or to be written once accepted."""
+    """A counted send waiting for its counters to be settled: without an Idempotency-Key its
+    notification is already written (taken out again if refused), with one it is written once
+    accepted."""
 
     counted: CountedSend
     values: dict[str, Any]
     activity: Activity
     rejection: _Rejection
-    written: bool
     key: str | None
 
 
@@ -162,10 +162,9 @@ class NotificationService:
             repo = NotificationRepository(conn)
             if key is not None:
                 existing = await repo.by_idempotency_key(env, key)
-                if existing is not None and existing["created_at"] > now - IDEMPOTENCY_WINDOW_MS:
-                    if existing["request_hash"] != request.fingerprint:
-                        raise _key_reused()
-                    return existing, False, None
+                replayed = _replay_of(existing, request.fingerprint, now)
+                if replayed is not None:
+                    return replayed, False, None
                 if existing is not None:
                     await repo.forget_idempotency_key(env, key)
             if plan.counts:
@@ -175,13 +174,10 @@ class NotificationService:
                 # with the key in this transaction must not find a notification the policy then
                 # refuses (two that both get written fail the batch on the key's unique index, and
                 # it is rerun send by send).
-                written = key is None
-                if written:
-                    await repo.insert(values)
-                    await ActivityRepository(conn).insert(activity)
-                return Deferred(_CountedWrite(counted, values, activity, rejection, written, key), self._settle)
-            await repo.insert(values)
-            await ActivityRepository(conn).insert(activity)
+                if key is None:
+                    await _insert(conn, values, activity)
+                return Deferred(_CountedWrite(counted, values, activity, rejection, key), self._settle)
+            await _insert(conn, values, activity)
             return values, True, None
 
         try:
@@ -210,53 +206,30 @@ class NotificationService:
         its replay, as if it had been found at once. Otherwise an accepted send's notification is
         written if it is not yet, and a refused one's taken out again and its rejection recorded."""
         counters = await self._gate.lock(conn, [write.counted for write in writes])
-        notifications, activities = NotificationRepository(conn), ActivityRepository(conn)
-        accepted: dict[tuple[str, str], _CountedWrite] = {}
+        notifications = NotificationRepository(conn)
         results: list[tuple[dict[str, Any] | None, bool, Refusal | None]] = []
         for write in writes:
             env, now = write.counted.env, write.counted.now
             if write.key is not None:
-                replayed = await self._replayed(notifications, accepted, write)
+                # a copy accepted earlier in this transaction was written, so it is found here too
+                existing = await notifications.by_idempotency_key(env, write.key)
+                replayed = _replay_of(existing, write.values["request_hash"], now)
                 if replayed is not None:
                     results.append((replayed, False, None))
                     continue
             refusal = counters.decide(write.counted)
             if refusal is None:
-                if not write.written:
-                    await notifications.insert(write.values)
-                    await activities.insert(write.activity)
                 if write.key is not None:
-                    accepted[(env, write.key)] = write
+                    await _insert(conn, write.values, write.activity)
                 results.append((write.values, True, None))
                 continue
-            if write.written:
+            if write.key is None:
                 await notifications.delete(env, write.values["id"])
-                await activities.delete(write.activity.id)
+                await ActivityRepository(conn).delete(write.activity.id)
             await write.rejection.record(conn, env, refusal, now)
             results.append((None, False, refusal))
         await counters.store()
         return results
-
-    async def _replayed(
-        self,
-        notifications: NotificationRepository,
-        accepted: dict[tuple[str, str], _CountedWrite],
-        write: _CountedWrite,
-    ) -> dict[str, Any] | None:
-        """The notification a keyed send replays, if its key has one now (else None)."""
-        env, key = write.counted.env, write.key
-        assert key is not None
-        earlier = accepted.get((env, key))
-        if earlier is not None:
-            if earlier.values["request_hash"] != write.values["request_hash"]:
-                raise _key_reused()  # the batch is rerun send by send: this caller gets the error
-            return earlier.values
-        existing = await notifications.by_idempotency_key(env, key)
-        if existing is None or existing["created_at"] <= write.counted.now - IDEMPOTENCY_WINDOW_MS:
-            return None
-        if existing["request_hash"] != write.values["request_hash"]:
-            raise _key_reused()
-        return dict(existing)
 
     async def _refuse(
         self,
@@ -289,11 +262,7 @@ class NotificationService:
     async def _replay(self, env: str, key: str, fingerprint: str, now: int) -> dict[str, Any] | None:
         async with self._database.read() as conn:
             existing = await NotificationRepository(conn).by_idempotency_key(env, key)
-        if existing is None or existing["created_at"] <= now - IDEMPOTENCY_WINDOW_MS:
-            return None
-        if existing["request_hash"] != fingerprint:
-            raise _key_reused()  # the key's own error comes first, as on the write path
-        return existing
+        return _replay_of(existing, fingerprint, now)  # the key's own error comes first, as on the write path
 
     async def _check_chain_delivers(self, env: str, chain: list[str], method: str) -> None:
         """Refuse now what no sender of the chain could ever deliver (VOICE through SMS-only senders)."""
@@ -441,6 +410,22 @@ def _reporting_entry(row: dict[str, Any]) -> str | None:
     if row["status"] == SENDING:
         return str(list(row["chain"])[row["chain_position"]])
     return None
+
+
+async def _insert(conn: Conn, values: dict[str, Any], activity: Activity) -> None:
+    """A notification into the outbox, with its CREATED activity."""
+    await NotificationRepository(conn).insert(values)
+    await ActivityRepository(conn).insert(activity)
+
+
+def _replay_of(existing: dict[str, Any] | None, fingerprint: str, now: int) -> dict[str, Any] | None:
+    """The notification a request with its Idempotency-Key replays: the key's notification of the
+    last 24 hours (None if there is none), if it was made by the same request (else the key's 400)."""
+    if existing is None or existing["created_at"] <= now - IDEMPOTENCY_WINDOW_MS:
+        return None
+    if existing["request_hash"] != fingerprint:
+        raise _key_reused()
+    return existing
 
 
 def _key_reused() -> InvalidData:

@@ -41,6 +41,10 @@ class CountedRules:
     velocity: VelocityRule | None = None
     cooldown: CooldownRule | None = None
 
+    def __bool__(self) -> bool:
+        """Whether there is anything to count."""
+        return bool(self.claims) or self.velocity is not None or self.cooldown is not None
+
     def keys(self, to: str) -> list[str]:
         """Every counter row the rules read or write."""
         keys = [claim.key for claim in self.claims]

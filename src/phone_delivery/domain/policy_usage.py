@@ -14,9 +14,9 @@ from typing import Any
 from phone_delivery.domain.clock import iso_ms
 from phone_delivery.domain.cooldowns import RESEND_LIMIT, series_prefix
 from phone_delivery.domain.fraud_rules import HOUR_MS, PREFIX_VELOCITY, velocity_prefix
-from phone_delivery.domain.policy_rules import day_window, quota_limit
+from phone_delivery.domain.policy_rules import POLICY_METHOD, day_window, quota_limit
 
-PHONE_METHODS = frozenset({"SMS", "Voice"})  # quotas of these are counted; Email quotas are stored only
+PHONE_METHODS = frozenset(POLICY_METHOD.values())  # quotas of these are counted; Email ones are stored only
 TOP = 10  # most used subjects shown per USER quota
 BLOCKS_SHOWN = 50
 

@@ -1,5 +1,5 @@
 """The send path's counters (``notification_counters``): read under lock and written back in the
-transaction that writes the notifications (``PolicyGate.settle``), a few statements per group
+transaction that writes the notifications (``PolicyGate.lock``), a few statements per group
 commit whatever the number of sends.
 
 No check-then-act: every row a transaction reads it holds until commit. On PostgreSQL ``lock``
@@ -68,14 +68,6 @@ _STORE = {
         " count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until"
     ),
 }
-_COLUMNS = (
-    counters.c.environment_id,
-    counters.c.counter_key,
-    counters.c.window_start,
-    counters.c.count,
-    counters.c.last_at,
-    counters.c.blocked_until,
-)
 
 
 def _starts_with(prefix: str) -> Any:
@@ -84,7 +76,7 @@ def _starts_with(prefix: str) -> Any:
 
 
 def _counter_row(row: Any) -> CounterRow:
-    """A row selected with ``_COLUMNS``."""
+    """A row of ``_READ`` (environment_id, counter_key, window_start, count, last_at, blocked_until)."""
     return CounterRow(int(row[2]), int(row[3]), int(row[4]), row[5])
 
 
@@ -102,7 +94,6 @@ class CounterRepository:
         if self._dialect == "postgresql":
             ids = sorted({lock_id(env, key) for env, key in wanted})
             await self.conn.execute(_ADVISORY_LOCKS, {"keys": ids})
-        if self._dialect == "postgresql":
             params: dict[str, Any] = {"envs": [env for env, _ in wanted], "keys": [key for _, key in wanted]}
         else:
             params = {"keys": json.dumps(wanted)}
