@@ -114,6 +114,17 @@ def wrk_measure(
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def service_env(work: Path, sandbox: str) -> dict[str, str]:
+    """The environment of a benchmarked service: its data folder, every Twilio call to the sandbox,
+    warnings only in its log."""
+    return {
+        "PHONE_DELIVERY_DATA_DIR": str(work),
+        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
+        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
+        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
+    }
+
+
 def bootstrap_and_serve(
     env: dict[str, str], port: int, serve_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str], str]:

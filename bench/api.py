@@ -36,6 +36,7 @@ from bench._servers import (
     messaging_sender,
     python,
     serve_bootstrapped,
+    service_env,
     start,
     stop,
     wrk_measure,
@@ -146,12 +147,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pd-bench-api-"))
     sandbox_port, service_port, bare_port = free_port(), free_port(), free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        "PHONE_DELIVERY_DATA_DIR": str(work),
-        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
-        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
-        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(work, sandbox)
     if args.database_url:
         postgres_database(args.database_url, "drop")
         postgres_database(args.database_url, "create")

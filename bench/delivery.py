@@ -23,7 +23,17 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, stop, wrk_run
+from bench._servers import (
+    ROOT,
+    bootstrap_and_serve,
+    free_port,
+    messaging_sender,
+    python,
+    service_env,
+    start,
+    stop,
+    wrk_run,
+)
 
 
 def wait_count(sandbox: str, expected: int, timeout: float) -> float:
@@ -53,10 +63,7 @@ def main() -> None:
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     api = f"http://127.0.0.1:{service_port}"
     env = {
-        "PHONE_DELIVERY_DATA_DIR": str(work),
-        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
-        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
-        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
+        **service_env(work, sandbox),
         "PHONE_DELIVERY_WORKER_CONCURRENCY": str(args.worker_concurrency),
     }
     if args.database_url:

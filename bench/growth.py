@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench._servers import free_port, messaging_sender, python, serve_bootstrapped, start, stop
+from bench._servers import free_port, messaging_sender, python, serve_bootstrapped, service_env, start, stop
 from bench.policy_checks import postgres_database
 from phone_delivery.store.crypto import open_cipher
 from phone_delivery.store.notifications_repo import seal
@@ -140,12 +140,7 @@ def stalls(url: str, headers: dict[str, str], seconds: float) -> list[float]:
 
 def measure(args: argparse.Namespace, sandbox: str, account: dict[str, Any], grown: bool, label: str) -> list[float]:
     work = Path(tempfile.mkdtemp(prefix=f"pd-bench-growth-{label}-"))
-    env = {
-        "PHONE_DELIVERY_DATA_DIR": str(work),
-        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
-        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
-        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(work, sandbox)
     url = f"sqlite+aiosqlite:///{work / 'phone-delivery.db'}"
     if args.database_url:
         url = args.database_url.replace("{n}", label)

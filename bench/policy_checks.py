@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from bench._servers import bootstrap_and_serve, free_port, messaging_sender, python, start, stop, wrk_run
+from bench._servers import bootstrap_and_serve, free_port, messaging_sender, python, service_env, start, stop, wrk_run
 
 BODY = json.dumps(
     {"deliveryMethod": "SMS", "to": "+14155552671", "message": "Your code is 123456", "user": {"id": "bench-user"}}
@@ -137,12 +137,7 @@ def measure(config: str, args: argparse.Namespace, sandbox: str, account: dict[s
     """Accepts per second of one configuration, on a server of its own with a fresh database (the
     outbox grows by thousands of rows per measurement; a shared one would favour what runs first)."""
     work = Path(tempfile.mkdtemp(prefix=f"pd-bench-policy-{config}-"))
-    env = {
-        "PHONE_DELIVERY_DATA_DIR": str(work),
-        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox}/twilio-messaging",
-        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox}/twilio-api",
-        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(work, sandbox)
     fresh = None
     if args.database_url:
         url = args.database_url.replace("{n}", f"{config}_{round_number}_{os.getpid()}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, start, stop, wrk
+from bench._servers import ROOT, bootstrap_and_serve, free_port, messaging_sender, python, service_env, start, stop, wrk
 
 
 def main() -> None:
@@ -26,12 +26,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pd-bench-"))
     sandbox_port, service_port, bare_port = free_port(), free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        "PHONE_DELIVERY_DATA_DIR": str(work),
-        "PHONE_DELIVERY_TWILIO_MESSAGING_BASE_URL": f"{sandbox_url}/twilio-messaging",
-        "PHONE_DELIVERY_TWILIO_API_BASE_URL": f"{sandbox_url}/twilio-api",
-        "PHONE_DELIVERY_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(work, sandbox_url)
     if args.database_url:
         env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url
     processes = []
