@@ -214,3 +214,21 @@ def test_control_characters_in_a_user_id_are_refused(admin_api: Api, env: str, u
     )
     usage = admin_api.get(policies_path(env, default["id"]) + "/usage", params={"user.id": user_id})
     assert detail(assert_pingone_error(usage, 400, "INVALID_DATA"), "INVALID_VALUE", "user.id")
+
+
+@pytest.mark.parametrize("user_id", ["ünïcödé-😀", "quote'\"back\\slash", "x" * 128, "a:b:c"])
+def test_unusual_user_ids_are_counted_as_written(admin_api: Api, env: str, user_id: str) -> None:
+    """The counters' keys go to the database as one JSON (SQLite) or array (PostgreSQL) parameter:
+    a user id of any printable characters is counted under itself, and nobody else's count moves."""
+    quota = [{"type": "USER", "deliveryMethods": ["SMS"], "total": 1}]
+    default = next(p for p in listed(admin_api, env) if p["default"])
+    admin_api.put(policies_path(env, default["id"]), json=body(default["name"], quotas=quota))
+
+    def send(user: str) -> int:
+        to = f"+1415555{uuid.uuid4().int % 10000:04d}"
+        payload = {"deliveryMethod": "SMS", "to": to, "message": "m", "user": {"id": user}}
+        return int(admin_api.post(f"/v1/environments/{env}/notifications", json=payload).status_code)
+
+    assert [send(user_id), send(user_id), send(user_id[:-1] or "other")] == [202, 429, 202]
+    usage = admin_api.get(policies_path(env, default["id"]) + "/usage", params={"user.id": user_id}).json()
+    assert usage["quotas"][0]["subject"] == {"user": {"id": user_id}, "used": 1, "remaining": 0}
