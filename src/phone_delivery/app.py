@@ -35,6 +35,7 @@ from phone_delivery.runtime import build_services
 from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.settings import Settings
+from phone_delivery.shutdown_signals import stop_on_exit_signals
 
 SANDBOX_MOUNT = "/sandbox"
 
@@ -51,6 +52,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = app.state.services = await build_services(settings, sandbox, registry, address_guard)
         worker = asyncio.create_task(services.worker.run()) if settings.worker_enabled else None
+        if worker is not None:
+            stop_on_exit_signals(services.worker.stop)
         try:
             yield
         finally:
@@ -100,3 +103,13 @@ def create_app(
         HttpMetrics(registry),
         quiet,
     )
+
+
+def app_from_environment() -> ASGIApp:
+    """The service configured by environment variables alone: what each process of
+    ``phone-delivery serve --workers N`` builds."""
+    from phone_delivery.logging_setup import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a claimed notification is leased; renewed every third of it while its send is in flight.",
     )
+    shutdown_seconds: float = Field(
+        default=20,
+        ge=0,
+        le=3600,
+        description="On SIGTERM or Ctrl-C, how long the worker waits for the sends in flight to finish "
+        "(it claims no more at once); what is still in flight then is taken over after its lease.",
+    )
     retry_base_seconds: float = Field(default=1.0, ge=0.001, le=60, description="First retry delay (doubles).")
     retry_max_seconds: float = Field(default=30.0, ge=0.001, le=3600, description="Largest retry delay.")
     tries_per_sender: int = Field(default=3, ge=1, le=20, description="Tries at one sender before the next.")

@@ -169,8 +169,26 @@ class DeliveryWorker:
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._settings.worker_poll_seconds)
-        if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=self._settings.lease_seconds)
+        await self._finish_in_flight()
+
+    async def _finish_in_flight(self) -> None:
+        """Stopping: the sends in flight finish and are recorded, within ``shutdown_seconds``. A send
+        still in flight after that is cancelled and keeps its lease, as after a crash: when the lease
+        runs out another worker marks its attempt UNKNOWN and decides (docs/delivery.md, Shutdown)."""
+        if not self._in_flight:
+            return
+        log.info("worker_finishing_sends", worker=self.name, in_flight=len(self._in_flight))
+        _, late = await asyncio.wait(self._in_flight, timeout=self._settings.shutdown_seconds)
+        if late:
+            log.warning(
+                "shutdown_deadline_passed",
+                worker=self.name,
+                notification_ids=sorted(self._held),
+                seconds=self._settings.shutdown_seconds,
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     def _release(self, notification_id: str, _: asyncio.Task[None]) -> None:
         self._held.discard(notification_id)
