@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import signal
 import socket
@@ -133,6 +134,34 @@ def _run(settings: Settings, application: Any, graceful_seconds: int | None = No
     )
 
 
+def _run_processes(settings: Settings, workers: int) -> None:
+    """``workers`` uvicorn processes on one socket, each building the app from the environment (the
+    command line's settings are handed down as environment variables). uvicorn's supervisor passes
+    SIGTERM and Ctrl-C on to each process, which shuts down as a single one does."""
+    from phone_delivery.logging_setup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    port = settings.port or _free_port(settings.host)
+    os.environ.update(
+        {
+            "PHONE_DELIVERY_DATA_DIR": str(settings.data_dir),
+            "PHONE_DELIVERY_HOST": settings.host,
+            "PHONE_DELIVERY_PORT": str(port),
+        }
+    )
+    _echo(f"starting {workers} API processes on {settings.host}:{port}, each with a delivery worker")
+    uvicorn.run(
+        "phone_delivery.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
 # An open inbox page holds a stream of server-sent events: Ctrl-C waits this long for it, no longer.
 SANDBOX_GRACEFUL_SECONDS = 2
 
@@ -154,8 +183,19 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="API processes sharing the port, each with its own delivery worker (leases keep them apart).",
+    ),
+]
+
+
 @app.command()
-def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
+def serve(data_dir: DataDir = None, host: Host = None, port: Port = None, workers: Workers = 1) -> None:
     """Run the service for production: real Twilio hosts, migrations applied at start."""
     from phone_delivery.app import create_app
 
@@ -176,7 +216,10 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> Non
             "Host header (so the iss check cannot tell this server's tokens by address), and Twilio status "
             "callbacks are not requested. Set it to the address clients use (docs/security.md, Tokens)."
         )
-    _run(settings, create_app(settings))
+    if workers == 1:
+        _run(settings, create_app(settings))
+    else:
+        _run_processes(settings, workers)
 
 
 @app.command()

@@ -39,8 +39,10 @@ def setup(sandbox: SandboxAdmin, tmp_path: Path, database_url: str) -> Iterator[
         yield stack
 
 
-def serve(setup: dict[str, Any], log: Path, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`phone-delivery serve` (API and worker) on the stack's database; ready when it returns."""
+def serve(
+    setup: dict[str, Any], log: Path, arguments: tuple[str, ...] | list[str] = (), **extra: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`phone-delivery serve` (API and worker) on the stack's database, ready; ``extra`` settings."""
     s = setup["settings"]
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PHONE_DELIVERY_")}
@@ -58,7 +60,7 @@ def serve(setup: dict[str, Any], log: Path, **extra: str) -> tuple[subprocess.Po
         **{f"PHONE_DELIVERY_{k.upper()}": v for k, v in extra.items()},
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "phone_delivery", "serve", "--port", str(port)],
+        [sys.executable, "-m", "phone_delivery", "serve", "--port", str(port), *arguments],
         env=env,
         stdout=log.open("a"),
         stderr=subprocess.STDOUT,
