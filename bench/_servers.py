@@ -136,10 +136,10 @@ def bootstrap_and_serve(
 
 
 def serve_bootstrapped(
-    env: dict[str, str], port: int, serve_env: dict[str, str] | None = None
+    env: dict[str, str], port: int, serve_env: dict[str, str] | None = None, serve_args: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str], str, dict[str, Any]]:
     """``bootstrap_and_serve``, and what `phone-delivery bootstrap` printed (the administrator's
-    environmentId, clientId, clientSecret)."""
+    environmentId, clientId, clientSecret). ``serve_args`` go to `serve` (``--workers 2``)."""
     boot = json.loads(
         subprocess.run(
             python("-m", "phone_delivery", "bootstrap"),
@@ -151,7 +151,7 @@ def serve_bootstrapped(
     )
     api = f"http://127.0.0.1:{port}"
     process = start(
-        python("-m", "phone_delivery", "serve", "--port", str(port)),
+        python("-m", "phone_delivery", "serve", "--port", str(port), *serve_args),
         env=serve_env or env,
         ready_url=f"{api}/health/live",
     )

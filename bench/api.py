@@ -15,6 +15,7 @@ median round's requests/s, p50 and p99 are printed with the ratio ours/bare. End
 rot; its numbers mean nothing). Everything listens on 127.0.0.1; every run stops by itself.
 
 Usage: python -m bench.api [--seconds 10] [--rounds 3] [--connections 32] [--database-url URL] [--smoke]
+                          [--workers N] [--only NAME] [--py-spy DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ import argparse
 import base64
 import json
 import statistics
+import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +101,27 @@ def measure(args: argparse.Namespace, base: str, endpoint: dict[str, Any]) -> Me
     return wrk_measure(url, args.seconds, args.connections, endpoint["headers"], endpoint.get("body"))
 
 
+@contextmanager
+def profiled(folder: Path | None, pid: int, name: str, seconds: int) -> Iterator[None]:
+    """With a folder, py-spy records process ``pid`` while the block runs (``{name}-{n}.txt``)."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = name.split(" (")[0].replace(" ", "-")
+    out = folder / f"{stem}-{len(list(folder.glob(stem + '-*.txt')))}.txt"
+    recorder = subprocess.Popen(
+        ["py-spy", "record", "-p", str(pid), "-r", "200", "-f", "raw", "-d", str(seconds), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        recorder.wait(timeout=seconds + 30)
+        print(f"  profile: {out}", flush=True)
+
+
 def median_run(runs: list[Measurement]) -> Measurement:
     """The run with the median rate (its latencies are that run's)."""
     return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
@@ -140,6 +165,17 @@ def main() -> None:
         "and dropped after (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/pd_bench_api)",
     )
     parser.add_argument("--smoke", action="store_true", help="one round of one second: does it run at all")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`serve --workers N`: API processes (the bare app keeps one)"
+    )
+    parser.add_argument("--only", default=None, help="measure only the endpoints whose name contains this")
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record a py-spy profile (raw, collapsed stacks) of the service during each of its measurements into DIR",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds = 1, 1
@@ -160,7 +196,9 @@ def main() -> None:
         )
         account = httpx.post(f"{sandbox}/_admin/accounts", json={"messagingServices": ["bench"]}).json()
         boot_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"}
-        server, api, headers, env_id, boot = serve_bootstrapped(env, service_port, boot_env)
+        server, api, headers, env_id, boot = serve_bootstrapped(
+            env, service_port, boot_env, ("--workers", str(args.workers))
+        )
         processes.append(server)
         sender_id = setup(api, headers, env_id, account)
         table = endpoints(headers, env_id, sender_id, boot)
@@ -174,16 +212,20 @@ def main() -> None:
             )
         )
         print(
-            f"{args.rounds} round(s) of {args.seconds} s per side and endpoint, {args.connections} connections",
+            f"{args.rounds} round(s) of {args.seconds} s per side and endpoint, {args.connections} connections,"
+            f" {args.workers} API process(es)",
             flush=True,
         )
         rows = []
         for endpoint in table:
+            if args.only and args.only not in endpoint["name"]:
+                continue
             ours: list[Measurement] = []
             theirs: list[Measurement] = []
             for _ in range(args.rounds):
                 theirs.append(measure(args, bare, endpoint))
-                ours.append(measure(args, api, endpoint))
+                with profiled(args.py_spy, server.pid, endpoint["name"], args.seconds):
+                    ours.append(measure(args, api, endpoint))
             mine, base = median_run(ours), median_run(theirs)
             ratios = [o.rate / t.rate for o, t in zip(ours, theirs, strict=True)]
             rows.append((endpoint["name"], mine, base, statistics.median(ratios)))

@@ -95,18 +95,25 @@ async def with_templates(request: Request, body: dict[str, Any]) -> dict[str, An
     description="`?expand=twilioverifytemplates` embeds each Verify sender's templates.",
 )
 async def read_all(request: Request, envID: str, _: Principal = Depends(environment_admin)) -> Response:
+    """Served by ``read_all_response`` in front of FastAPI; this declaration documents it in /docs."""
+    return await read_all_response(request)
+
+
+async def read_all_response(request: Request) -> Response:
+    env_id = request.path_params["envID"]
+    await environment_admin(request, env_id)
     svc = services(request)
     async with svc.database.read() as conn:
-        rows = await SenderRepository(conn, svc.cipher).list_public(envID)
-        if not rows and not await EnvironmentRepository(conn).exists(envID):
+        rows = await SenderRepository(conn, svc.cipher).list_public(env_id)
+        if not rows and not await EnvironmentRepository(conn).exists(env_id):
             raise NotFound("The environment was not found.")
     base = base_url(request)
     items = [await with_templates(request, sender_json(base, r)) for r in rows]
     return JsonResponse(
         {
             "_links": {
-                "self": {"href": f"{environment_href(base, envID)}/notificationsSettings/phoneDeliverySettings"},
-                "environment": {"href": environment_href(base, envID)},
+                "self": {"href": f"{environment_href(base, env_id)}/notificationsSettings/phoneDeliverySettings"},
+                "environment": {"href": environment_href(base, env_id)},
             },
             "_embedded": {"phoneDeliverySettings": items},
             "count": len(rows),
@@ -161,7 +168,10 @@ async def read_one(
 
 
 def hot_routes() -> list[Route]:
-    return [Route(PATH + "/{phoneDeliverySettingsID}", read_one_response, methods=["GET"])]
+    return [
+        Route(PATH + "/{phoneDeliverySettingsID}", read_one_response, methods=["GET"]),
+        Route(PATH, read_all_response, methods=["GET"]),
+    ]
 
 
 @router.put(

@@ -3,11 +3,12 @@ which works across environments by design and only on rows it leases."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, delete, func, literal_column, or_, select, update
 
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -64,6 +65,58 @@ def unseal(cipher: SecretCipher, ciphertext: str) -> Content:
     return Content(str(data["message"]), data.get("otp"))
 
 
+# What api/notifications.notification_json shows of a notification.
+_LISTED = tuple(
+    notifications.c[name]
+    for name in (
+        "id",
+        "environment_id",
+        "delivery_method",
+        "to_number",
+        "status",
+        "locale",
+        "user_id",
+        "provider",
+        "sender_id",
+        "provider_message_id",
+        "error_code",
+        "error_message",
+        "created_at",
+        "updated_at",
+    )
+)
+
+
+@functools.cache
+def _page_statement(filters: frozenset[str], platform_sender: bool) -> Select[Any]:
+    """The listing's statement for one combination of filters, built and compiled once (every value
+    is a bound parameter, so there are at most a few hundred combinations)."""
+    c = notifications.c
+    query = select(*_LISTED).where(c.environment_id == bindparam("environment_id"))
+    if "statuses" in filters:
+        query = query.where(c.status.in_(bindparam("statuses", expanding=True)))
+    if "to" in filters:
+        query = query.where(c.to_number == bindparam("to"))
+    if platform_sender:
+        query = query.where(c.provider == PINGONE_TWILIO)
+    if "sender" in filters:
+        query = query.where(c.sender_id == bindparam("sender"))
+    if "delivery_method" in filters:
+        query = query.where(c.delivery_method == bindparam("delivery_method"))
+    if "since" in filters:
+        query = query.where(c.created_at >= bindparam("since"))
+    if "until" in filters:
+        query = query.where(c.created_at < bindparam("until"))
+    if "after_at" in filters:
+        query = query.where(
+            or_(
+                c.created_at < bindparam("after_at"),
+                and_(c.created_at == bindparam("after_at"), c.id < bindparam("after_id")),
+            )
+        )
+    return query.order_by(c.created_at.desc(), c.id.desc()).limit(bindparam("limit"))
+
+
 class NotificationRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
@@ -118,29 +171,27 @@ class NotificationRepository:
         sender: str | None = None,
         delivery_method: str | None = None,
     ) -> list[Row]:
-        """Newest first, after the ``after`` key; ``sender`` is a sender id or ``PINGONE_TWILIO``."""
-        query = select(notifications).where(notifications.c.environment_id == environment_id)
+        """Newest first, after the ``after`` key; ``sender`` is a sender id or ``PINGONE_TWILIO``. The
+        columns a listing shows only (not the sealed content, the chain or the lease)."""
+        params: dict[str, Any] = {"environment_id": environment_id, "limit": limit}
         if statuses:
-            query = query.where(notifications.c.status.in_(statuses))
+            params["statuses"] = statuses
         if to is not None:
-            query = query.where(notifications.c.to_number == to)
-        if sender == PINGONE_TWILIO:
-            query = query.where(notifications.c.provider == PINGONE_TWILIO)
-        elif sender is not None:
-            query = query.where(notifications.c.sender_id == sender)
+            params["to"] = to
+        if sender is not None and sender != PINGONE_TWILIO:
+            params["sender"] = sender
         if delivery_method is not None:
-            query = query.where(notifications.c.delivery_method == delivery_method)
+            params["delivery_method"] = delivery_method
         if since is not None:
-            query = query.where(notifications.c.created_at >= since)
+            params["since"] = since
         if until is not None:
-            query = query.where(notifications.c.created_at < until)
+            params["until"] = until
         if after is not None:
-            at, last = after
-            query = query.where(
-                or_(notifications.c.created_at < at, and_(notifications.c.created_at == at, notifications.c.id < last))
-            )
-        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
-        return [dict(r._mapping) for r in await self.conn.execute(query)]
+            params["after_at"], params["after_id"] = after
+        statement = _page_statement(frozenset(params), sender == PINGONE_TWILIO)
+        result = await self.conn.execute(statement, params)
+        keys = tuple(result.keys())
+        return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
     async def attempts(self, notification_id: str) -> list[Row]:
         query = (

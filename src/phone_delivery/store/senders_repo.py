@@ -29,6 +29,12 @@ _READ_ONE_PUBLIC = select(*_PUBLIC_COLUMNS).where(
     senders.c.environment_id == bindparam("environment_id"), senders.c.id == bindparam("sender_id")
 )
 
+_LIST_PUBLIC = (
+    select(*_PUBLIC_COLUMNS)
+    .where(senders.c.environment_id == bindparam("environment_id"))
+    .order_by(senders.c.created_at, senders.c.id)
+)
+
 
 def public_row_to_dict(row: Any) -> dict[str, Any]:
     """A row of the public columns as a plain dict (used by the read path, which needs no secret)."""
@@ -67,12 +73,8 @@ class SenderRepository:
         return public_row_to_dict(row) if row else None
 
     async def list_public(self, environment_id: str) -> list[dict[str, Any]]:
-        query = (
-            select(*_PUBLIC_COLUMNS)
-            .where(senders.c.environment_id == environment_id)
-            .order_by(senders.c.created_at, senders.c.id)
-        )
-        return [public_row_to_dict(r) for r in await self.conn.execute(query)]
+        rows = await self.conn.execute(_LIST_PUBLIC, {"environment_id": environment_id})
+        return [public_row_to_dict(r) for r in rows]
 
     async def count(self, environment_id: str) -> int:
         query = select(func.count()).select_from(senders).where(senders.c.environment_id == environment_id)
