@@ -99,7 +99,7 @@ def create_app(
     # Outermost: access log and metrics for everything; then the hot paths; then FastAPI.
     quiet = (SANDBOX_MOUNT + "/",) if sandbox is not None and not settings.log_sandbox_traffic else ()
     return ObservabilityMiddleware(
-        FastPathApp(app, [*phone_delivery_settings.hot_routes(), *notifications.hot_routes()]),
+        FastPathApp(app, [*phone_delivery_settings.hot_routes(), *notifications.hot_routes(), *auth.hot_routes()]),
         HttpMetrics(registry),
         quiet,
     )

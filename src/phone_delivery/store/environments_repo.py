@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
 from phone_delivery.store.database import Conn, InlineConnection
@@ -109,6 +109,12 @@ class EnvironmentRepository:
         await self.conn.execute(delete(environments).where(environments.c.id == environment_id))
 
 
+# Built once: the token endpoint binds parameters to an already compiled statement.
+_CREDENTIALS = select(applications).where(
+    applications.c.environment_id == bindparam("environment_id"), applications.c.id == bindparam("client_id")
+)
+
+
 class ApplicationRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
@@ -126,13 +132,8 @@ class ApplicationRepository:
 
     async def get_credentials(self, environment_id: str, client_id: str) -> tuple[Application, str] | None:
         """The application and its secret hash, for the token endpoint of ``environment_id``."""
-        row = (
-            await self.conn.execute(
-                select(applications).where(
-                    applications.c.environment_id == environment_id, applications.c.id == client_id
-                )
-            )
-        ).first()
+        params = {"environment_id": environment_id, "client_id": client_id}
+        row = (await self.conn.execute(_CREDENTIALS, params)).first()
         return (_application(row), row._mapping["client_secret_hash"]) if row else None
 
     async def find_for_token(self, client_id: str) -> tuple[Application, list[RoleAssignment]] | None:
