@@ -122,6 +122,19 @@ def profiled(folder: Path | None, pid: int, name: str, seconds: int) -> Iterator
         print(f"  profile: {out}", flush=True)
 
 
+def resident_megabytes(pid: int) -> dict[int, float]:
+    """VmRSS of the service: of each API process under `serve --workers N` (the supervisor's
+    children), else of ``pid`` itself."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    pids = [int(child) for child in children if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text()]
+    out = {}
+    for process in pids or [pid]:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out[process] = int(line.split()[1]) / 1024
+    return out
+
+
 def median_run(runs: list[Measurement]) -> Measurement:
     """The run with the median rate (its latencies are that run's)."""
     return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
@@ -234,6 +247,8 @@ def main() -> None:
                 f" | bare {base.rate:8,.0f}/s p50 {base.p50_ms:5.1f} ms | {statistics.median(ratios):6.1%} of bare",
                 flush=True,
             )
+        for pid, megabytes in resident_megabytes(server.pid).items():
+            print(f"resident memory after the load: {megabytes:.0f} MB (process {pid})", flush=True)
     finally:
         stop(processes)
         if args.database_url:

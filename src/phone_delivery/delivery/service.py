@@ -177,6 +177,8 @@ class NotificationService:
                 if key is None:
                     await _insert(conn, values, activity)
                 return Deferred(_CountedWrite(counted, values, activity, rejection, key), self._settle)
+            if key is None:  # nothing else in the transaction looks for it: written with the batch's others
+                return Deferred((values, activity), _insert_all)
             await _insert(conn, values, activity)
             return values, True, None
 
@@ -416,6 +418,16 @@ async def _insert(conn: Conn, values: dict[str, Any], activity: Activity) -> Non
     """A notification into the outbox, with its CREATED activity."""
     await NotificationRepository(conn).insert(values)
     await ActivityRepository(conn).insert(activity)
+
+
+async def _insert_all(
+    conn: Conn, items: list[tuple[dict[str, Any], Activity]]
+) -> list[tuple[dict[str, Any], bool, None]]:
+    """A batch's uncounted sends without a key (``BatchWriter``'s settle): their notifications and
+    CREATED activities in two statements, however many there are."""
+    await NotificationRepository(conn).insert([values for values, _ in items])
+    await ActivityRepository(conn).insert_many([activity for _, activity in items])
+    return [(values, True, None) for values, _ in items]
 
 
 def _replay_of(existing: dict[str, Any] | None, fingerprint: str, now: int) -> dict[str, Any] | None:

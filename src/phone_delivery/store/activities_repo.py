@@ -20,6 +20,11 @@ class ActivityRepository:
     async def insert(self, activity: Activity) -> None:
         await self.conn.execute(_INSERT, asdict(activity))
 
+    async def insert_many(self, items: list[Activity]) -> None:
+        """Many activities in one statement (executemany)."""
+        if items:
+            await self.conn.execute(_INSERT, [asdict(activity) for activity in items])
+
     async def delete(self, activity_id: str) -> None:
         """Take out an activity of this transaction whose event was undone (a refused send's CREATED)."""
         await self.conn.execute(activities.delete().where(activities.c.id == activity_id))

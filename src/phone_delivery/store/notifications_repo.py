@@ -121,7 +121,8 @@ class NotificationRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def insert(self, values: dict[str, Any]) -> None:
+    async def insert(self, values: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """One notification, or many in one statement (executemany)."""
         await self.conn.execute(_INSERT_NOTIFICATION, values)
 
     async def delete(self, environment_id: str, notification_id: str) -> None:
