@@ -1,16 +1,23 @@
-"""Benchmark: the event-loop stall of a grown database, with the worker running.
+"""Benchmark: the API on a grown database against an empty one, with the worker running.
 
-A service database gets ``--notifications`` delivered notifications, each with one attempt and one
-activity, bulk-loaded straight into our tables (valid ciphertexts, sealed with the service's own
-key), into one environment of ``--environments``. Then `phone-delivery serve` runs with its worker,
-and a client reads one sender, one request after another, for ``--seconds``: the longest answer is
-the longest the event loop stood still (on SQLite, reads run on it), compared with the same on an
-empty database in the same run. The worker's queue statistics run every ~5 s and its claim every
-poll; without an index of the open notifications both scanned the whole table.
+Two services run side by side, each with its worker, on databases of their own; each has one
+environment set up as ``bench/api.py`` sets its own up (ten senders, 60 notifications), so every
+answer has the same size on both. The grown one also gets, bulk-loaded straight into our tables
+(valid ciphertexts, sealed with the service's own key): ``--environments`` more environments with
+``--senders-per-environment`` senders each, and ``--notifications`` delivered notifications, each
+with one attempt and one activity, in the measured environment. Then, for both, alternating:
 
-Usage: python -m bench.growth [--notifications 1000000] [--environments 10000] [--seconds 20]
+- the longest stall: a client reads one sender, one request after another, for ``--seconds``; the
+  longest answer is the longest the event loop stood still (on SQLite, reads run on it). The
+  worker's claim and queue statistics run meanwhile (without an index of the open notifications
+  both scanned the whole table);
+- each endpoint of ``bench/api.py`` under wrk (``--rate-seconds`` each, ``--rounds``): the grown
+  database's requests/s as a share of the empty one's.
+
+Usage: python -m bench.growth [--notifications 1000000] [--environments 10000]
+       [--senders-per-environment 10] [--seconds 20] [--rate-seconds 5] [--rounds 3]
        [--database-url URL] [--smoke]
-Issue 12's target: no stall over 25 ms with the worker running.
+Issue 12's targets: every endpoint at least 90% of its empty-database rate; no stall over 25 ms.
 """
 
 from __future__ import annotations
@@ -18,9 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +37,27 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench._servers import free_port, messaging_sender, python, serve_bootstrapped, service_env, start, stop
+from bench._servers import free_port, python, serve_bootstrapped, service_env, start, stop, wrk_measure
+from bench.api import endpoints, setup
 from bench.policy_checks import postgres_database
 from phone_delivery.store.crypto import open_cipher
 from phone_delivery.store.notifications_repo import seal
-from phone_delivery.store.tables import activities, attempts, environments, notifications
+from phone_delivery.store.tables import activities, attempts, environments, notifications, senders
 
 CHUNK = 10_000
 
 
-def load(url: str, data_dir: Path, env_id: str, count: int, extra_environments: int) -> float:
+def load(url: str, data_dir: Path, env_id: str, count: int, extra_environments: int, senders_each: int) -> float:
     """Bulk-load ``count`` delivered notifications (with an attempt and an activity each) and
-    ``extra_environments`` environments; seconds it took."""
-    return asyncio.run(_load(url, data_dir, env_id, count, extra_environments))
+    ``extra_environments`` environments of ``senders_each`` senders; seconds it took."""
+    return asyncio.run(_load(url, data_dir, env_id, count, extra_environments, senders_each))
 
 
-async def _load(url: str, data_dir: Path, env_id: str, count: int, extra_environments: int) -> float:
+async def _load(url: str, data_dir: Path, env_id: str, count: int, extra_environments: int, senders_each: int) -> float:
     started = time.monotonic()
-    sealed = seal(open_cipher(None, data_dir / "secret-keys.json"), "Your code is 123456", "123456")
+    cipher = open_cipher(None, data_dir / "secret-keys.json")
+    sealed = seal(cipher, "Your code is 123456", "123456")
+    secrets = cipher.encrypt_json({"authToken": "0123456789abcdef0123456789abcdef"})
     engine = create_async_engine(url)
     now = int(time.time() * 1000) - 86_400_000
     rows = [
@@ -63,6 +75,11 @@ async def _load(url: str, data_dir: Path, env_id: str, count: int, extra_environ
     for start_at in range(0, len(rows), CHUNK):
         async with engine.begin() as conn:
             await conn.execute(insert(environments), rows[start_at : start_at + CHUNK])
+    owned = [_sender(row["id"], index, secrets, now) for row in rows for index in range(senders_each)]
+    for start_at in range(0, len(owned), CHUNK):
+        async with engine.begin() as conn:
+            await conn.execute(insert(senders), owned[start_at : start_at + CHUNK])
+    print(f"  loaded {len(rows):,} environments and {len(owned):,} senders", flush=True)
     for start_at in range(0, count, CHUNK):
         batch = range(start_at, min(count, start_at + CHUNK))
         made = [(str(uuid.uuid4()), now + i) for i in batch]
@@ -74,6 +91,19 @@ async def _load(url: str, data_dir: Path, env_id: str, count: int, extra_environ
             print(f"  loaded {batch.stop:,} of {count:,} notifications", flush=True)
     await engine.dispose()
     return time.monotonic() - started
+
+
+def _sender(env_id: str, index: int, secrets: str, at: int) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "environment_id": env_id,
+        "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+        "name": f"grown {index}",
+        "config": {"sid": "AC" + uuid.uuid4().hex, "selectedMessagingServiceSid": "MG" + uuid.uuid4().hex},
+        "secrets_ciphertext": secrets,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def _notification(notification_id: str, env_id: str, sealed: str, at: int) -> dict[str, Any]:
@@ -138,7 +168,19 @@ def stalls(url: str, headers: dict[str, str], seconds: float) -> list[float]:
     return times
 
 
-def measure(args: argparse.Namespace, sandbox: str, account: dict[str, Any], grown: bool, label: str) -> list[float]:
+@dataclass
+class Service:
+    """A running service with its environment set up as bench/api.py sets its own up."""
+
+    process: subprocess.Popen[bytes]
+    api: str
+    table: list[dict[str, Any]]
+    url: str
+    target: str
+    headers: dict[str, str]
+
+
+def prepare(args: argparse.Namespace, sandbox: str, account: dict[str, Any], grown: bool, label: str) -> Service:
     work = Path(tempfile.mkdtemp(prefix=f"pd-bench-growth-{label}-"))
     env = service_env(work, sandbox)
     url = f"sqlite+aiosqlite:///{work / 'phone-delivery.db'}"
@@ -148,26 +190,24 @@ def measure(args: argparse.Namespace, sandbox: str, account: dict[str, Any], gro
         postgres_database(url, "create")
     env["PHONE_DELIVERY_DATABASE_URL"] = url
     port = free_port()
-    server, api, headers, env_id, _ = serve_bootstrapped(env, port)
-    try:
-        sender = messaging_sender(api, headers, env_id, account)
-        if grown:
-            stop([server])
-            print(
-                f"loading {args.notifications:,} notifications and {args.environments:,} environments ...", flush=True
-            )
-            took = load(url, work, env_id, args.notifications, args.environments)
-            print(f"  loaded in {took:.0f} s", flush=True)
-            server = start(
-                python("-m", "phone_delivery", "serve", "--port", str(port)), env=env, ready_url=f"{api}/health/live"
-            )
-        target = f"{api}/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings/{sender['id']}"
-        stalls(target, headers, 2)  # warm-up
-        return stalls(target, headers, args.seconds)
-    finally:
+    server, api, headers, env_id, boot = serve_bootstrapped(env, port)
+    sender_id = setup(api, headers, env_id, account)
+    if grown:
         stop([server])
-        if args.database_url:
-            postgres_database(url, "drop")
+        print(
+            f"loading {args.notifications:,} notifications, {args.environments:,} environments of "
+            f"{args.senders_per_environment} senders ...",
+            flush=True,
+        )
+        took = load(url, work, env_id, args.notifications, args.environments, args.senders_per_environment)
+        print(f"  loaded in {took:.0f} s", flush=True)
+        server = start(
+            python("-m", "phone_delivery", "serve", "--port", str(port)), env=env, ready_url=f"{api}/health/live"
+        )
+    # the token endpoint's answer is a fresh token each time; sends are accepted and delivered
+    table = endpoints(headers, env_id, sender_id, boot)
+    target = f"{api}/v1/environments/{env_id}/notificationsSettings/phoneDeliverySettings/{sender_id}"
+    return Service(server, api, table, url, target, headers)
 
 
 def summary(times: list[float]) -> str:
@@ -181,30 +221,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notifications", type=int, default=1_000_000, help="delivered notifications loaded")
     parser.add_argument("--environments", type=int, default=10_000, help="environments loaded besides the one")
-    parser.add_argument("--seconds", type=float, default=20, help="how long the client reads, per database")
+    parser.add_argument("--senders-per-environment", type=int, default=10, help="senders of each loaded environment")
+    parser.add_argument("--seconds", type=float, default=20, help="how long the stall client reads, per database")
+    parser.add_argument("--rate-seconds", type=int, default=5, help="wrk duration of each endpoint measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rate measurements of each database, alternating")
     parser.add_argument(
         "--database-url",
         default=None,
         help="default: SQLite files; for PostgreSQL a URL ending in a database name with {n}, created fresh "
         "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/pd_growth_{n})",
     )
-    parser.add_argument("--smoke", action="store_true", help="2,000 notifications, 10 environments, 2 s")
+    parser.add_argument("--smoke", action="store_true", help="2,000 notifications, 10 environments, seconds")
     args = parser.parse_args()
     if args.smoke:
-        args.notifications, args.environments, args.seconds = 2_000, 10, 2
+        args.notifications, args.environments, args.seconds, args.rate_seconds, args.rounds = 2_000, 10, 2, 1, 1
     sandbox_port = free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     processes = [start(python("-m", "phone_delivery", "sandbox", "--port", str(sandbox_port)), ready_url=f"{sandbox}/")]
+    services: list[Service] = []
     try:
         account = httpx.post(f"{sandbox}/_admin/accounts", json={"messagingServices": ["bench"]}).json()
-        empty = measure(args, sandbox, account, grown=False, label="empty")
-        print(f"empty database: {summary(empty)}", flush=True)
-        grown = measure(args, sandbox, account, grown=True, label="grown")
-        print(f"grown database: {summary(grown)}", flush=True)
-        print(f"median ratio grown/empty: {statistics.median(empty) / statistics.median(grown):.0%} of the empty rate")
-        print("target: no stall over 25 ms with the worker running")
+        services.append(prepare(args, sandbox, account, grown=False, label="empty"))
+        services.append(prepare(args, sandbox, account, grown=True, label="grown"))
+        empty, grown = services
+        for service in services:
+            stalls(service.target, service.headers, 2)  # warm-up
+        times = {name: stalls(s.target, s.headers, args.seconds) for name, s in (("empty", empty), ("grown", grown))}
+        print(f"empty database: {summary(times['empty'])}", flush=True)
+        print(f"grown database: {summary(times['grown'])}", flush=True)
+        for mine, theirs in zip(grown.table, empty.table, strict=True):
+            ratios, rates = [], []
+            for _ in range(args.rounds):
+                base = _rate(args, empty.api, theirs)
+                loaded = _rate(args, grown.api, mine)
+                ratios.append(loaded / base)
+                rates.append((loaded, base))
+            loaded, base = sorted(rates)[len(rates) // 2]
+            print(
+                f"{mine['name'].replace(' (worker off)', ''):31} grown {loaded:8,.0f}/s | empty {base:8,.0f}/s |"
+                f" {statistics.median(ratios):6.1%}"
+                " of the empty rate",
+                flush=True,
+            )
+        print("targets: every endpoint at least 90% of its empty rate; no stall over 25 ms with the worker running")
     finally:
+        stop([s.process for s in services])
         stop(processes)
+        if args.database_url:
+            for s in services:
+                postgres_database(s.url, "drop")
+
+
+def _rate(args: argparse.Namespace, base: str, endpoint: dict[str, Any]) -> float:
+    url = base + endpoint["path"] + endpoint.get("query", "")
+    return wrk_measure(url, args.rate_seconds, 32, endpoint["headers"], endpoint.get("body")).rate
 
 
 if __name__ == "__main__":
