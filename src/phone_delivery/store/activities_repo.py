@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from sqlalchemy import and_, or_, select
 
 from phone_delivery.domain.models import Activity
@@ -13,17 +11,22 @@ from phone_delivery.store.tables import activities
 _INSERT = activities.insert()
 
 
+def _row(activity: Activity) -> dict[str, object]:
+    """The activity's columns (its fields are all plain values: no deep copy as ``asdict`` makes)."""
+    return dict(vars(activity))
+
+
 class ActivityRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def insert(self, activity: Activity) -> None:
-        await self.conn.execute(_INSERT, asdict(activity))
+        await self.conn.execute(_INSERT, _row(activity))
 
     async def insert_many(self, items: list[Activity]) -> None:
         """Many activities in one statement (executemany)."""
         if items:
-            await self.conn.execute(_INSERT, [asdict(activity) for activity in items])
+            await self.conn.execute(_INSERT, [_row(activity) for activity in items])
 
     async def delete(self, activity_id: str) -> None:
         """Take out an activity of this transaction whose event was undone (a refused send's CREATED)."""
