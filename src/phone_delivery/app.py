@@ -52,11 +52,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = app.state.services = await build_services(settings, sandbox, registry, address_guard)
         worker = asyncio.create_task(services.worker.run()) if settings.worker_enabled else None
-        if worker is not None:
-            stop_on_exit_signals(services.worker.stop)
+        restore_signals = stop_on_exit_signals(services.worker.stop) if worker is not None else None
         try:
             yield
         finally:
+            if restore_signals is not None:
+                restore_signals()
             if worker is not None:
                 services.worker.stop()
                 await worker

@@ -44,8 +44,10 @@ class Services:
     notifications: NotificationService
     worker: DeliveryWorker
     sandbox: SandboxState | None
+    writer: BatchWriter
 
     async def close(self) -> None:
+        await self.writer.aclose()  # the last group commits, before the database goes
         await self.http.aclose()
         await self.tenant_http.aclose()
         await self.database.dispose()
@@ -120,4 +122,5 @@ async def build_services(
         providers=providers,
         senders=senders,
         sandbox=sandbox,
+        writer=writer,
     )

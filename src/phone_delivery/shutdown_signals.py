@@ -17,12 +17,14 @@ from types import FrameType
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def stop_on_exit_signals(stop: Callable[[], None]) -> None:
+def stop_on_exit_signals(stop: Callable[[], None]) -> Callable[[], None]:
     """Call ``stop`` (on the running loop) when an exit signal arrives, then the handler that was
-    there (uvicorn's). Off the main thread (a server in a test thread) signals are not ours to take."""
+    there (uvicorn's). Returns what puts the earlier handlers back (the lifespan calls it when it
+    ends). Off the main thread (a server in a test thread) signals are not ours to take."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
     loop = asyncio.get_running_loop()
+    installed: dict[int, tuple[Callable[[int, FrameType | None], object], object]] = {}
     for signum in EXIT_SIGNALS:
         previous = signal.getsignal(signum)
         if not callable(previous):  # the default action or ignored: not a server's handler, left alone
@@ -31,7 +33,16 @@ def stop_on_exit_signals(stop: Callable[[], None]) -> None:
         def handler(
             received: int, frame: FrameType | None, previous: Callable[[int, FrameType | None], object] = previous
         ) -> None:
-            loop.call_soon_threadsafe(stop)
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(stop)
             previous(received, frame)
 
         signal.signal(signum, handler)
+        installed[signum] = (handler, previous)
+
+    def restore() -> None:
+        for signum, (handler, previous) in installed.items():
+            if signal.getsignal(signum) is handler:  # uvicorn may have put its own back already
+                signal.signal(signum, previous)  # type: ignore[arg-type]
+
+    return restore

@@ -87,8 +87,11 @@ def test_list_notifications_answers_alike(pair: tuple[Api, Api, str]) -> None:
     paths += [f"/v1/environments/{ABSENT}/notifications", "/v1/environments/nope/notifications?limit=0"]
     first = fast.get(f"/v1/environments/{env}/notifications", params={"limit": 1}).json()
     paths.append(first["_links"]["next"]["href"].split("/", 3)[3].join(["/", ""]))  # the second page, by cursor
+    paths.append(f"/v1/environments/{ABSENT}/notifications?cursor=zzz")  # 404 before the cursor's 400
     for path in paths:
         assert _comparable(fast.get(path)) == _comparable(slow.get(path)), path
+    for path in paths[:1]:
+        assert fast.request("HEAD", path).status_code == slow.request("HEAD", path).status_code == 405
 
 
 def test_sender_reads_answer_alike(pair: tuple[Api, Api, str]) -> None:
@@ -97,5 +100,7 @@ def test_sender_reads_answer_alike(pair: tuple[Api, Api, str]) -> None:
     one = fast.get(senders).json()["_embedded"]["phoneDeliverySettings"][0]["id"]
     for path in [senders, f"{senders}/{one}", f"{senders}/{ABSENT}", f"{senders}/x", fast.senders_path(ABSENT)]:
         assert _comparable(fast.get(path)) == _comparable(slow.get(path)), path
+    for path in [senders, f"{senders}/{one}"]:
+        assert fast.request("HEAD", path).status_code == slow.request("HEAD", path).status_code == 405, path
     for path in [senders, fast.senders_path(ABSENT)]:  # no token, and a token of no role here
         assert _comparable(fast.http.get(path)) == _comparable(slow.http.get(path)), path

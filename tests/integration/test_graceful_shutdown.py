@@ -206,10 +206,22 @@ def test_a_send_longer_than_the_deadline_does_not_hold_the_process(setup: dict[s
     ids = accept(setup["api"], setup["env"], 5)
     slow_sends(setup, 20_000)
     log = tmp_path / "serve.log"
-    # the lease (60 s) and the provider timeout (30 s) are far longer than the deadline
-    process, _ = serve(setup, log, shutdown_seconds="1", provider_timeout_seconds="30", lease_seconds="60")
-    wait_in_flight(setup, process, len(ids))
-    took = stop(process, seconds=15)
+    # the lease (60 s) and the provider timeout (30 s) are far longer than the deadline; every slot
+    # taken, so the worker waits for a send to end when the stop comes
+    process, _ = serve(
+        setup,
+        log,
+        shutdown_seconds="1",
+        provider_timeout_seconds="30",
+        lease_seconds="60",
+        worker_concurrency=str(len(ids)),
+    )
+    try:
+        wait_in_flight(setup, process, len(ids))
+        took = stop(process, seconds=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
     assert took < 10, took
     text = log.read_text()
     assert "shutdown_deadline_passed" in text and "Traceback" not in text

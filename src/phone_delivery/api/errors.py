@@ -125,6 +125,12 @@ def missing_key_response(exc: KeyringError) -> Response:
     )
 
 
+def provider_rejected_response(exc: ProviderRejected) -> Response:
+    return domain_error_response(
+        RequestFailed(f"{exc.provider} refused the request.", [Detail("PROVIDER_ERROR", exc.message)])
+    )
+
+
 def provider_unavailable_response(exc: ProviderUnavailable) -> Response:
     """The provider could not be asked: 504 when it timed out, 502 otherwise, naming the provider."""
     status = 504 if exc.timed_out else 502
@@ -201,9 +207,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_provider_rejected(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProviderRejected)
-        return domain_error_response(
-            RequestFailed(f"{exc.provider} refused the request.", [Detail("PROVIDER_ERROR", exc.message)])
-        )
+        return provider_rejected_response(exc)
 
     async def on_validation(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -16,11 +16,26 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from phone_delivery.api.errors import domain_error_response, missing_key_response, unexpected_error_response
-from phone_delivery.domain.errors import DomainError
+from phone_delivery.api.errors import (
+    domain_error_response,
+    missing_key_response,
+    provider_rejected_response,
+    provider_unavailable_response,
+    unexpected_error_response,
+)
+from phone_delivery.domain.errors import DomainError, ProviderRejected, ProviderUnavailable
 from phone_delivery.store.crypto import KeyringError
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def get_route(path: str, endpoint: Handler) -> Route:
+    """A GET hot route that, like the FastAPI declaration it stands in front of, does not answer
+    HEAD (Starlette adds HEAD to every GET route)."""
+    route = Route(path, endpoint, methods=["GET"])
+    assert route.methods is not None
+    route.methods.discard("HEAD")
+    return route
 
 
 class FastPathApp:
@@ -46,6 +61,10 @@ class FastPathApp:
             response = await handler(request)
         except DomainError as exc:
             response = domain_error_response(exc)
+        except ProviderUnavailable as exc:  # expand=twilioverifytemplates reads Twilio live
+            response = provider_unavailable_response(exc)
+        except ProviderRejected as exc:
+            response = provider_rejected_response(exc)
         except KeyringError as exc:
             response = missing_key_response(exc)
         except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a 500 body here

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import environment_admin, is_uuid, require_environment, services
+from phone_delivery.api.fast_path import get_route
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import NOTIFICATION, body_of, collection, error_responses, ok
 from phone_delivery.api.paging import decode_cursor, page_links
@@ -121,7 +122,7 @@ async def send(request: Request, envID: str, _: Principal = Depends(environment_
 
 
 def hot_routes() -> list[Route]:
-    return [Route(PATH, send_response, methods=["POST"]), Route(PATH, read_all_response, methods=["GET"])]
+    return [Route(PATH, send_response, methods=["POST"]), get_route(PATH, read_all_response)]
 
 
 @router.get(PATH + "/{notificationID}", responses={200: ok(NOTIFICATION), **error_responses(404)})
@@ -193,10 +194,14 @@ async def _page(
         raise InvalidData.single(
             "INVALID_PARAMETER", "deliveryMethod", "Unknown delivery method.", {"allowedValues": list(DELIVERY_METHODS)}
         )
-    after = decode_cursor(cursor)
-    start, end = _timestamp(since, "since"), _timestamp(until, "until")
     svc = services(request)
     async with svc.database.read() as conn:
+        try:
+            after = decode_cursor(cursor)
+            start, end = _timestamp(since, "since"), _timestamp(until, "until")
+        except InvalidData:
+            await require_environment(conn, env_id)  # an absent environment is a 404 first
+            raise
         rows = await NotificationRepository(conn).page(
             env_id, limit + 1, after, statuses, start, end, to=to, sender=sender, delivery_method=method
         )

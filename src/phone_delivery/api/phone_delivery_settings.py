@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from phone_delivery.api.body import read_json_object
 from phone_delivery.api.deps import caller, environment_admin, is_uuid, services
+from phone_delivery.api.fast_path import get_route
 from phone_delivery.api.links import base_url, environment_href
 from phone_delivery.api.openapi_schemas import (
     CREATE_BODY,
@@ -169,8 +170,8 @@ async def read_one(
 
 def hot_routes() -> list[Route]:
     return [
-        Route(PATH + "/{phoneDeliverySettingsID}", read_one_response, methods=["GET"]),
-        Route(PATH, read_all_response, methods=["GET"]),
+        get_route(PATH + "/{phoneDeliverySettingsID}", read_one_response),
+        get_route(PATH, read_all_response),
     ]
 
 

@@ -67,6 +67,13 @@ class BatchWriter:
             self._draining.add(asyncio.create_task(self._drain()))
         return await future
 
+    async def aclose(self) -> None:
+        """Wait for the batches being written (a caller that gave up, such as a send cancelled at
+        shutdown, leaves its job to finish here rather than under a disposed database)."""
+        while self._draining:
+            await asyncio.gather(*self._draining, return_exceptions=True)
+            self._draining = {task for task in self._draining if not task.done()}
+
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]

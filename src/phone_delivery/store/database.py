@@ -31,7 +31,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import CursorResult, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
 
@@ -80,7 +80,8 @@ def _ping_when_idle(engine: Engine) -> None:
     """Liveness that costs nothing on the hot path: SQLAlchemy's ``pool_pre_ping`` checks every
     checkout (on asyncpg ``BEGIN; ";"; ROLLBACK``: three round trips before each query). Here only a
     connection that sat idle in the pool for ``IDLE_BEFORE_PING`` seconds is pinged; a dead one is
-    replaced before it is handed out (the pool retries on ``DisconnectionError``). Under load every
+    replaced before it is handed out, with every connection older than it (``InvalidatePoolError``,
+    which the pool retries on). Under load every
     connection comes back within milliseconds and none is pinged; a server that drops connections
     is found out at the first checkout after a second of quiet, as with ``pool_pre_ping``."""
 
@@ -96,7 +97,8 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:
-            raise DisconnectionError("a pooled connection was dead after being idle") from exc
+            # as pool_pre_ping does: the server dropped connections, so every older one is suspect too
+            raise InvalidatePoolError("a pooled connection was dead after being idle") from exc
 
 
 class InlineConnection:

@@ -121,6 +121,8 @@ class DeliveryWorker:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stop_requested = asyncio.Event()
+        self._stopped_at = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
         self._held: set[str] = set()  # notifications leased by this worker and not yet recorded
         self._min_claim = max(1, settings.worker_concurrency // 4)
@@ -129,7 +131,10 @@ class DeliveryWorker:
         self._wake.set()
 
     def stop(self) -> None:
+        if not self._stopping:
+            self._stopped_at = time.monotonic()
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
 
     async def run(self) -> None:
@@ -139,6 +144,7 @@ class DeliveryWorker:
             await self._claim_and_send()
         finally:
             renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
         log.info("worker_stopped", worker=self.name)
 
     async def _claim_and_send(self) -> None:
@@ -149,7 +155,10 @@ class DeliveryWorker:
             free = self._settings.worker_concurrency - len(self._in_flight)
             if free <= 0 or (free < self._min_claim and self._in_flight):
                 # Under load, claim in batches: a claim per freed slot would cost a transaction per send.
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                # A stop ends the wait too: slots free up only as fast as the provider answers.
+                stopping = asyncio.ensure_future(self._stop_requested.wait())
+                await asyncio.wait({*self._in_flight, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
                 continue
             self._wake.clear()  # before claiming, so a wake during the claim is not lost
             claimed = await self._claim(free)
@@ -178,7 +187,8 @@ class DeliveryWorker:
         if not self._in_flight:
             return
         log.info("worker_finishing_sends", worker=self.name, in_flight=len(self._in_flight))
-        _, late = await asyncio.wait(self._in_flight, timeout=self._settings.shutdown_seconds)
+        left = max(0.0, self._settings.shutdown_seconds - (time.monotonic() - self._stopped_at))
+        _, late = await asyncio.wait(self._in_flight, timeout=left)
         if late:
             log.warning(
                 "shutdown_deadline_passed",
