@@ -157,11 +157,12 @@ def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str
     slow_sends(setup, 2500)
     log = tmp_path / "serve.log"
     process, base = serve(setup, log)
-    wait_in_flight(setup, process, IN_FLIGHT)
-    time.sleep(0.3)  # the provider calls are under way (the sandbox holds each for 2.5 s)
     # A request still arriving holds uvicorn's shutdown (it waits for open requests) past the end of
-    # the 200 sends: a worker that stopped claiming only then would claim the 50 meanwhile.
+    # the 200 sends: a worker that stopped claiming only then would claim the 50 meanwhile. (Opened
+    # first: uvicorn closes at once a connection whose request it has not begun to read.)
     with held_request(base, setup["env"], setup["api"].token) as finish:
+        wait_in_flight(setup, process, IN_FLIGHT)
+        time.sleep(0.3)  # the provider calls are under way (the sandbox holds each for 2.5 s)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
@@ -169,7 +170,7 @@ def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str
             assert time.monotonic() < deadline, "the sends in flight did not finish"
             time.sleep(0.1)
         time.sleep(1.5)  # the worker's slots are free; the server is still up
-        assert process.poll() is None
+        assert process.poll() is None, log.read_text()[-4000:]
         assert finish() == 400  # the held request is answered after SIGTERM: its body was no notification
     process.wait(timeout=30)
     took = time.monotonic() - started
