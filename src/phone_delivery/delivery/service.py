@@ -15,6 +15,7 @@ from phone_delivery.delivery.signatures import signature_matches
 from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import InvalidData, NotFound, ProviderRejected, ProviderUnavailable
+from phone_delivery.domain.ids import time_ordered_id
 from phone_delivery.domain.models import Activity, Principal
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -124,7 +125,7 @@ class NotificationService:
             if replayed is None:
                 raise
             return replayed, False
-        notification_id = str(uuid.uuid4())
+        notification_id = time_ordered_id(now)
         values = {
             "id": notification_id,
             "environment_id": env,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
+from phone_delivery.domain.ids import time_ordered_id
 from phone_delivery.domain.models import Activity, Principal
 
 
@@ -19,7 +18,7 @@ def new_activity(
 ) -> Activity:
     """``actor`` None means phone-delivery itself (the worker, a provider callback)."""
     return Activity(
-        id=str(uuid.uuid4()),
+        id=time_ordered_id(at),
         environment_id=environment_id,
         action_type=f"{resource_type}.{verb}",
         actor_type="CLIENT" if actor else "SYSTEM",

@@ -28,6 +28,7 @@ from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import apply_callback, notification_activity
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable, ServiceUnavailable
+from phone_delivery.domain.ids import time_ordered_id
 from phone_delivery.domain.notifications import (
     FAILED,
     IN_PROGRESS,
@@ -239,7 +240,7 @@ class DeliveryWorker:
                 new_attempts = []
                 for row in rows:
                     entry = list(row["chain"])[row["chain_position"]]
-                    attempt_id = str(uuid.uuid4())
+                    attempt_id = time_ordered_id(now)
                     new_attempts.append(
                         {
                             "id": attempt_id,
