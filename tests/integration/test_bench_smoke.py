@@ -28,11 +28,15 @@ def _smoke(module: str, *arguments: str) -> str:
     return result.stdout
 
 
-def test_bench_api_smoke_run() -> None:
+def _require_wrk() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("wrk is missing: .ci/run installs it")
         pytest.skip("wrk is not installed (apt-get install wrk)")
+
+
+def test_bench_api_smoke_run() -> None:
+    _require_wrk()
     stdout = _smoke("bench.api")
     for name in ("get one sender", "list 10 senders", "list notifications", "token", "send accept"):
         line = next((line for line in stdout.splitlines() if line.startswith(name)), None)
@@ -40,10 +44,7 @@ def test_bench_api_smoke_run() -> None:
 
 
 def test_bench_growth_smoke_run() -> None:
-    if shutil.which("wrk") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("wrk is missing: .ci/run installs it")
-        pytest.skip("wrk is not installed (apt-get install wrk)")
+    _require_wrk()
     stdout = _smoke("bench.growth")
     assert "loaded 2,000 of 2,000 notifications" in stdout and "loaded 10 environments and 100 senders" in stdout
     for name in ("empty database:", "grown database:"):
@@ -54,10 +55,7 @@ def test_bench_growth_smoke_run() -> None:
 
 
 def test_bench_api_with_two_processes_smoke_run() -> None:
-    if shutil.which("wrk") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("wrk is missing: .ci/run installs it")
-        pytest.skip("wrk is not installed (apt-get install wrk)")
+    _require_wrk()
     stdout = _smoke("bench.api", "--workers", "2", "--only", "get one")
     assert "2 API process(es)" in stdout and "of bare" in stdout, stdout
     assert stdout.count("resident memory after the load") == 2, stdout  # one line per API process

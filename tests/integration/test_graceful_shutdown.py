@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,13 @@ from sqlalchemy import select
 
 from phone_delivery.store.database import Database
 from phone_delivery.store.tables import attempts, notifications
-from tests.integration.test_workers_postgres import deliveries, delivery_stack, sends_in_flight, slow_sends
+from tests.integration.test_workers_postgres import (
+    accept_to,
+    deliveries,
+    delivery_stack,
+    sends_in_flight,
+    slow_sends,
+)
 from tests.support import Api, SandboxAdmin, free_port
 
 IN_FLIGHT = 200
@@ -81,18 +86,7 @@ def serve(
 def accept(api: Api, env: str, count: int) -> dict[str, str]:
     """``count`` notifications, each to a number of its own; id -> number."""
     exchange = random.randrange(200, 1000)
-    numbers = [f"+1629{exchange}{i:04d}" for i in range(count)]
-
-    def one(number: str) -> tuple[str, str]:
-        response = api.post(
-            f"/v1/environments/{env}/notifications",
-            json={"deliveryMethod": "SMS", "to": number, "message": f"code for {number}"},
-        )
-        assert response.status_code == 202, response.text
-        return response.json()["id"], number
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(pool.map(one, numbers))
+    return accept_to(api, env, [f"+1629{exchange}{i:04d}" for i in range(count)])
 
 
 def snapshot(url: str) -> tuple[dict[str, str], dict[str, list[str]]]:

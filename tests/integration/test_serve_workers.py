@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.integration.test_graceful_shutdown import GONE_OUT, serve, setup, snapshot
-from tests.integration.test_workers_postgres import deliveries, slow_sends
+from tests.integration.test_workers_postgres import deliveries, sends_by_worker_process, slow_sends
 
 __all__ = ["setup"]  # the fixture, shared with the graceful shutdown tests
 
@@ -66,27 +66,8 @@ def test_two_processes_share_the_port_and_the_sends(setup: dict[str, Any], tmp_p
     assert all(outcomes[i] == ["SENT"] for i in ids)
     received = deliveries(setup["sandbox"])
     assert [received[n] for n in numbers] == [1] * SENDS
-    workers = {int(name.split(":")[1]) for name in attempt_workers(setup["db"].url)}
+    workers = {int(pid) for pid in sends_by_worker_process(setup)}
     assert workers == pids, (workers, pids)  # each process's worker sent some
     text = log.read_text()
     assert "Traceback" not in text
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
-
-
-def attempt_workers(url: str) -> list[str]:
-    import asyncio
-
-    from sqlalchemy import select
-
-    from phone_delivery.store.database import Database
-    from phone_delivery.store.tables import attempts
-
-    async def read() -> list[str]:
-        database = Database(url)
-        try:
-            async with database.read() as conn:
-                return [str(r[0]) for r in await conn.execute(select(attempts.c.worker))]
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())

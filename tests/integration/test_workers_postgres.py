@@ -77,7 +77,11 @@ def pg_setup(sandbox: SandboxAdmin, tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def accept_many(api: Api, env: str, prefix: str) -> dict[str, str]:
     """COUNT notifications, each to its own number; returns id -> number."""
-    numbers = [f"+1415{prefix}{i:04d}" for i in range(COUNT)]
+    return accept_to(api, env, [f"+1415{prefix}{i:04d}" for i in range(COUNT)])
+
+
+def accept_to(api: Api, env: str, numbers: list[str]) -> dict[str, str]:
+    """A notification to each of ``numbers``, eight at a time; returns id -> number."""
 
     def one(number: str) -> tuple[str, str]:
         response = api.post(
