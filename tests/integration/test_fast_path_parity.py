@@ -78,6 +78,12 @@ QUERIES = [
     "?since=yesterday",
     "?cursor=zzz",
     "?unknown=1",
+    # attacks: NUL, CR/LF, non-ASCII, a huge number, a huge value
+    "?to=%2B1415%00",
+    "?status=SENT%0d%0aX-Injected:%201",
+    "?sender=%C3%A9",
+    "?limit=" + "9" * 5000,
+    "?cursor=" + "A" * 20000,
 ]
 
 
@@ -89,7 +95,9 @@ def test_list_notifications_answers_alike(pair: tuple[Api, Api, str]) -> None:
     paths.append(first["_links"]["next"]["href"].split("/", 3)[3].join(["/", ""]))  # the second page, by cursor
     paths.append(f"/v1/environments/{ABSENT}/notifications?cursor=zzz")  # 404 before the cursor's 400
     for path in paths:
-        assert _comparable(fast.get(path)) == _comparable(slow.get(path)), path
+        answer = _comparable(fast.get(path))
+        assert answer[0] < 500, (path, answer)
+        assert answer == _comparable(slow.get(path)), path
     for path in paths[:1]:
         assert fast.request("HEAD", path).status_code == slow.request("HEAD", path).status_code == 405
 
