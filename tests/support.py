@@ -181,12 +181,14 @@ def settings_for(data_dir: Any, database_url: str, sandbox: SandboxAdmin, **extr
     return Settings(data_dir=data_dir, database_url=database_url, **merged)
 
 
-def wait_drained(api: Api, env: str, seconds: float = 120) -> None:
-    """Wait until the environment has no notification left to deliver (QUEUED or SENDING): a test that
-    queues hundreds leaves the session's shared worker free for the tests after it."""
+def wait_drained(api: Api, env: str, seconds: float = 120, statuses: str = "QUEUED,SENDING") -> None:
+    """Wait until the environment has no notification in ``statuses`` (by default: none left to
+    deliver): a test that queues hundreds leaves the session's shared worker free for the tests after
+    it. With SENT too, the sandbox's status callbacks for them have arrived as well (each is a request
+    to the service and a write, in this process: hundreds of them slow the next test's sends)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        body = api.get(f"/v1/environments/{env}/notifications", params={"status": "QUEUED,SENDING", "limit": 1})
+        body = api.get(f"/v1/environments/{env}/notifications", params={"status": statuses, "limit": 1})
         if body.status_code == 200 and not body.json()["_embedded"]["notifications"]:
             return
         time.sleep(0.2)

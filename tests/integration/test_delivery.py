@@ -76,8 +76,17 @@ def inbox(sandbox: SandboxAdmin, to: str) -> list[dict[str, Any]]:
     return list(sandbox.http.get("/_admin/inbox", params={"to": to}).json()["messages"])
 
 
+# Exchanges of San Francisco's area code that libphonenumber takes as valid numbers, but not 555:
+# the fixed numbers of many tests (+14155552671, +1415555NNNN) live there.
+_EXCHANGES = [exchange for exchange in range(200, 1000) if exchange != 555]
+
+
 def unique_number() -> str:
-    return f"+1415555{uuid.uuid4().int % 10000:04d}"
+    """A number no other test of the session sends to (the sandbox's inbox is shared): one of
+    7.9 million, so that two of the session's few hundred draws almost never meet (with 10,000 they
+    did, and a test that expected an empty inbox for its number found another test's message)."""
+    draw = uuid.uuid4().int
+    return f"+1415{_EXCHANGES[draw % len(_EXCHANGES)]}{draw // len(_EXCHANGES) % 10000:04d}"
 
 
 def test_sms_through_the_selected_messaging_service(admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
