@@ -18,7 +18,7 @@ from phone_delivery.api.openapi_schemas import DISCOVERY, JWKS, OAUTH_ERROR, TOK
 from phone_delivery.api.responses import JsonResponse
 from phone_delivery.domain.errors import InvalidClient, InvalidRequest, NotFound, UnsupportedGrantType
 from phone_delivery.security.client_secrets import client_secret_matches
-from phone_delivery.store.environments_repo import ApplicationRepository
+from phone_delivery.store.environments_repo import read_credentials
 
 router = APIRouter(tags=["Authorization"])
 _MAX_FORM = 8192
@@ -87,8 +87,7 @@ async def token_response(request: Request) -> Response:
         svc = services(request)
         found = None
         if is_uuid(env_id) and is_uuid(client_id):
-            async with svc.database.read() as conn:
-                found = await ApplicationRepository(conn).get_credentials(env_id, client_id)
+            found = await read_credentials(svc.database, env_id, client_id)
         if found is None or not client_secret_matches(secret, found[1]) or not found[0].enabled:
             raise InvalidClient("Client authentication failed: unknown client, wrong secret or disabled application.")
     except (InvalidClient, UnsupportedGrantType, InvalidRequest) as exc:

@@ -32,7 +32,7 @@ from phone_delivery.domain.models import Principal
 from phone_delivery.domain.notifications import SendRequest
 from phone_delivery.domain.ports import EXPAND_VERIFY_TEMPLATES
 from phone_delivery.store.environments_repo import EnvironmentRepository
-from phone_delivery.store.senders_repo import SenderRepository
+from phone_delivery.store.senders_repo import SenderRepository, read_all_public, read_public
 
 router = APIRouter(tags=["Phone Delivery Settings"])
 PATH = "/v1/environments/{envID}/notificationsSettings/phoneDeliverySettings"
@@ -104,10 +104,11 @@ async def read_all_response(request: Request) -> Response:
     env_id = request.path_params["envID"]
     await environment_admin(request, env_id)
     svc = services(request)
-    async with svc.database.read() as conn:
-        rows = await SenderRepository(conn, svc.cipher).list_public(env_id)
-        if not rows and not await EnvironmentRepository(conn).exists(env_id):
-            raise NotFound("The environment was not found.")
+    rows = await read_all_public(svc.database, env_id)
+    if not rows:
+        async with svc.database.read() as conn:
+            if not await EnvironmentRepository(conn).exists(env_id):
+                raise NotFound("The environment was not found.")
     base = base_url(request)
     items = [await with_templates(request, sender_json(base, r)) for r in rows]
     return JsonResponse(
@@ -138,17 +139,15 @@ async def create(request: Request, envID: str, actor: Principal = Depends(enviro
 
 
 async def read_one_response(request: Request) -> Response:
-    """Read One, the hottest management path: no dependency injection, one prepared query."""
+    """Read One, the hottest management path: no dependency injection, one prepared query
+    (``Database.fetch``)."""
     env_id = request.path_params["envID"]
     sender_id = request.path_params["phoneDeliverySettingsID"]
     principal = await caller(request)
     if not principal.can_administer(env_id):
         raise Forbidden("The access token has no Environment Admin role for this environment.")
     svc = services(request)
-    row = None
-    if is_uuid(sender_id):
-        async with svc.database.read() as conn:
-            row = await SenderRepository(conn, svc.cipher).get_public(env_id, sender_id)
+    row = await read_public(svc.database, env_id, sender_id) if is_uuid(sender_id) else None
     if row is None:
         raise NotFound("The phone delivery settings were not found.")
     return JsonResponse(await with_templates(request, sender_json(base_url(request), row)))

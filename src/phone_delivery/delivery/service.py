@@ -36,7 +36,7 @@ from phone_delivery.store.batch_writer import BatchWriter, Deferred
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, seal
-from phone_delivery.store.policies_repo import PolicyRepository
+from phone_delivery.store.policies_repo import read_send_context
 
 IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
 DELIVERED_STATES = {"delivered": DELIVERED, "read": DELIVERED, "completed": DELIVERED}
@@ -105,8 +105,7 @@ class NotificationService:
         transaction, which also takes the policy's quota units). With an Idempotency-Key seen in the
         last 24 hours the original notification is returned (False: nothing new)."""
         request = accept(body)
-        async with self._database.read() as conn:
-            context = await PolicyRepository(conn).send_context(env, request.policy_id)
+        context = await read_send_context(self._database, env, request.policy_id)
         if context is None:
             raise NotFound("The environment was not found.")
         if request.policy_id is not None and context.policy_id is None:

@@ -15,7 +15,8 @@ A ``Database`` serves one event loop thread at a time (each process has one; tes
 server thread).
 
 On PostgreSQL writes are ordinary asyncpg transactions and reads run in autocommit (each statement
-its own snapshot), saving the BEGIN and ROLLBACK round trips.
+its own snapshot), saving the BEGIN and ROLLBACK round trips. ``fetch()`` runs the few reads of the
+hottest requests (``PreparedRead``) straight on asyncpg, without SQLAlchemy's async engine.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql.base import Executable
 
 from phone_delivery.domain.errors import ServiceUnavailable
+from phone_delivery.store.prepared_read import DirectReads, PreparedRead, asyncpg_connect_arguments
 from phone_delivery.store.storage_failures import storage_failure
 
 log = structlog.get_logger(logger_name="phone_delivery.database")
@@ -132,6 +134,7 @@ class Database:
         self._inline: Connection | None = None
         self._inline_write: Connection | None = None
         self.writes_failing: str | None = None  # why writes failed, until probe_write() works again
+        self._direct: DirectReads | None = None
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -156,6 +159,7 @@ class Database:
             # advisory locks and must see what the transaction that held them committed.
             self.writer = create_async_engine(url, pool_size=20, max_overflow=0, isolation_level="READ COMMITTED")
             _ping_when_idle(self.writer.sync_engine)
+            self._direct = DirectReads(asyncpg_connect_arguments(self.writer.url))
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -176,6 +180,19 @@ class Database:
                 return
             async with self._autocommit_reader.connect() as conn:
                 yield conn
+        except Exception as exc:
+            unavailable = self._unavailable(exc, writing=False)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+
+    async def fetch(self, query: PreparedRead, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rows of one hot read, as dicts (errors as ``read()``'s)."""
+        if self._direct is None:
+            async with self.read() as conn:
+                return [dict(row._mapping) for row in await conn.execute(query.statement, params)]
+        try:
+            return await self._direct.fetch(query, params)
         except Exception as exc:
             unavailable = self._unavailable(exc, writing=False)
             if unavailable is None:
@@ -267,6 +284,8 @@ class Database:
             connection.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        if self._direct is not None:
+            await self._direct.close()
         await self.writer.dispose()
         for connection in (self._inline, self._inline_write):
             if connection is not None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, text, update
 
 from phone_delivery.domain.models import ORGANIZATION_ADMIN, Application, Environment, RoleAssignment
-from phone_delivery.store.database import Conn, InlineConnection
+from phone_delivery.store.database import Conn, Database, InlineConnection
+from phone_delivery.store.prepared_read import PreparedRead
 from phone_delivery.store.tables import (
     applications,
     environments,
@@ -34,7 +35,10 @@ def _environment(row: Any) -> Environment:
 
 
 def _application(row: Any) -> Application:
-    m = row._mapping
+    return _application_of(row._mapping)
+
+
+def _application_of(m: Mapping[str, Any]) -> Application:
     return Application(
         id=m["id"],
         environment_id=m["environment_id"],
@@ -110,9 +114,18 @@ class EnvironmentRepository:
 
 
 # Built once: the token endpoint binds parameters to an already compiled statement.
-_CREDENTIALS = select(applications).where(
-    applications.c.environment_id == bindparam("environment_id"), applications.c.id == bindparam("client_id")
+_CREDENTIALS = PreparedRead(
+    select(applications).where(
+        applications.c.environment_id == bindparam("environment_id"), applications.c.id == bindparam("client_id")
+    )
 )
+
+
+async def read_credentials(database: Database, environment_id: str, client_id: str) -> tuple[Application, str] | None:
+    """The token endpoint's query, on its own (``Database.fetch``): the application of
+    ``environment_id`` and its secret hash."""
+    rows = await database.fetch(_CREDENTIALS, {"environment_id": environment_id, "client_id": client_id})
+    return (_application_of(rows[0]), rows[0]["client_secret_hash"]) if rows else None
 
 
 class ApplicationRepository:
@@ -133,7 +146,7 @@ class ApplicationRepository:
     async def get_credentials(self, environment_id: str, client_id: str) -> tuple[Application, str] | None:
         """The application and its secret hash, for the token endpoint of ``environment_id``."""
         params = {"environment_id": environment_id, "client_id": client_id}
-        row = (await self.conn.execute(_CREDENTIALS, params)).first()
+        row = (await self.conn.execute(_CREDENTIALS.statement, params)).first()
         return (_application(row), row._mapping["client_secret_hash"]) if row else None
 
     async def find_for_token(self, client_id: str) -> tuple[Application, list[RoleAssignment]] | None:

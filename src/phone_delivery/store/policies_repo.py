@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Text, and_, bindparam, cast, delete, func, select, true, update
 
-from phone_delivery.store.database import Conn
+from phone_delivery.store.database import Conn, Database
+from phone_delivery.store.prepared_read import PreparedRead
 from phone_delivery.store.tables import environments, notification_policies, notification_settings
 
 _COLUMNS = (
@@ -59,8 +60,8 @@ def _parsed_rules(text: str) -> dict[str, Any]:
     return rules
 
 
-_CONTEXT_DEFAULT = _send_context(False)
-_CONTEXT_BY_ID = _send_context(True)
+_CONTEXT_DEFAULT = PreparedRead(_send_context(False))
+_CONTEXT_BY_ID = PreparedRead(_send_context(True))
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,27 @@ class SendContext:
     policy_id: str | None
     policy_name: str | None
     rules: dict[str, Any] | None  # shared between sends: read only
+
+
+async def read_send_context(database: Database, environment_id: str, policy_id: str | None) -> SendContext | None:
+    """What a send needs, in one query on its own (``Database.fetch``). None when there is no such
+    environment; ``policy_id`` None when the named policy is not one of this environment's."""
+    query = _CONTEXT_BY_ID if policy_id is not None else _CONTEXT_DEFAULT
+    params = {"environment_id": environment_id}
+    if policy_id is not None:
+        params["policy_id"] = policy_id
+    rows = await database.fetch(query, params)
+    if not rows:
+        return None
+    m = rows[0]
+    return SendContext(
+        fallback_chain=list(m["sms_providers_fallback_chain"] or []),
+        delivery_mode=m["delivery_mode"] or "ALL",
+        whitelist=frozenset(item["user"]["id"] for item in (m["whitelist"] or [])),
+        policy_id=m["policy_id"],
+        policy_name=m["policy_name"],
+        rules=_parsed_rules(m["rules"]) if m["rules"] is not None else None,
+    )
 
 
 def policy_row(row: Any) -> dict[str, Any]:
@@ -91,24 +113,6 @@ def policy_row(row: Any) -> dict[str, Any]:
 class PolicyRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
-
-    async def send_context(self, environment_id: str, policy_id: str | None) -> SendContext | None:
-        """None when there is no such environment; ``policy_id`` None when the named policy is not one
-        of this environment's."""
-        query = _CONTEXT_BY_ID if policy_id is not None else _CONTEXT_DEFAULT
-        params = {"environment_id": environment_id, "policy_id": policy_id}
-        row = (await self.conn.execute(query, params)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return SendContext(
-            fallback_chain=list(m["sms_providers_fallback_chain"] or []),
-            delivery_mode=m["delivery_mode"] or "ALL",
-            whitelist=frozenset(item["user"]["id"] for item in (m["whitelist"] or [])),
-            policy_id=m["policy_id"],
-            policy_name=m["policy_name"],
-            rules=_parsed_rules(m["rules"]) if m["rules"] is not None else None,
-        )
 
     async def list(self, environment_id: str) -> list[dict[str, Any]]:
         query = (

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from phone_delivery.domain.errors import Detail, InvalidData
 from phone_delivery.domain.models import Sender
 from phone_delivery.store.crypto import SecretCipher
-from phone_delivery.store.database import Conn
+from phone_delivery.store.database import Conn, Database
+from phone_delivery.store.prepared_read import PreparedRead
 from phone_delivery.store.tables import senders
 
 _PUBLIC_COLUMNS = (
@@ -24,16 +25,29 @@ _PUBLIC_COLUMNS = (
 )
 
 
-# Built once: the hot read path only binds parameters to an already compiled statement.
-_READ_ONE_PUBLIC = select(*_PUBLIC_COLUMNS).where(
-    senders.c.environment_id == bindparam("environment_id"), senders.c.id == bindparam("sender_id")
+# Built once: the hot read paths only bind parameters to an already compiled statement.
+_READ_ONE_PUBLIC = PreparedRead(
+    select(*_PUBLIC_COLUMNS).where(
+        senders.c.environment_id == bindparam("environment_id"), senders.c.id == bindparam("sender_id")
+    )
 )
 
-_LIST_PUBLIC = (
+_LIST_PUBLIC = PreparedRead(
     select(*_PUBLIC_COLUMNS)
     .where(senders.c.environment_id == bindparam("environment_id"))
     .order_by(senders.c.created_at, senders.c.id)
 )
+
+
+async def read_public(database: Database, environment_id: str, sender_id: str) -> dict[str, Any] | None:
+    """Read One's query, on its own (``Database.fetch``): the non-secret columns of one sender."""
+    rows = await database.fetch(_READ_ONE_PUBLIC, {"environment_id": environment_id, "sender_id": sender_id})
+    return rows[0] if rows else None
+
+
+async def read_all_public(database: Database, environment_id: str) -> list[dict[str, Any]]:
+    """Read All's query, on its own: the non-secret columns of every sender of the environment."""
+    return await database.fetch(_LIST_PUBLIC, {"environment_id": environment_id})
 
 
 def public_row_to_dict(row: Any) -> dict[str, Any]:
@@ -69,11 +83,11 @@ class SenderRepository:
     async def get_public(self, environment_id: str, sender_id: str) -> dict[str, Any] | None:
         """The non-secret columns only: the hot read path never decrypts anything."""
         params = {"environment_id": environment_id, "sender_id": sender_id}
-        row = (await self.conn.execute(_READ_ONE_PUBLIC, params)).first()
+        row = (await self.conn.execute(_READ_ONE_PUBLIC.statement, params)).first()
         return public_row_to_dict(row) if row else None
 
     async def list_public(self, environment_id: str) -> list[dict[str, Any]]:
-        rows = await self.conn.execute(_LIST_PUBLIC, {"environment_id": environment_id})
+        rows = await self.conn.execute(_LIST_PUBLIC.statement, {"environment_id": environment_id})
         return [public_row_to_dict(r) for r in rows]
 
     async def count(self, environment_id: str) -> int:

@@ -1,0 +1,97 @@
+"""The hot reads straight on asyncpg (``Database.fetch``, ``store/prepared_read.py``) return what the
+engine returns for the same statement: same keys, same values and types (JSON decoded, integers,
+booleans, non-ASCII text), on both databases, and many at once share one pool."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from phone_delivery.store import environments_repo, policies_repo, senders_repo
+from phone_delivery.store.database import Database
+from phone_delivery.store.environments_repo import ApplicationRepository
+from phone_delivery.store.senders_repo import SenderRepository
+from tests.conftest import Stack
+from tests.support import Api, SandboxAdmin
+
+NAME = 'Ünïcode sender ☎ "quoted" \\ back'
+
+
+def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: str, sandbox: SandboxAdmin) -> None:
+    account = sandbox.account(services=2)
+    for name in (NAME, "second"):
+        created = admin_api.post(
+            admin_api.senders_path(env),
+            json={
+                "provider": "CUSTOM_TWILIO_MESSAGING_SERVICE",
+                "name": name,
+                "sid": account["accountSid"],
+                "authToken": account["authToken"],
+            },
+        )
+        assert created.status_code == 201, created.text
+    sender_id = admin_api.get(admin_api.senders_path(env)).json()["_embedded"]["phoneDeliverySettings"][0]["id"]
+    settings = admin_api.put(
+        f"/v1/environments/{env}/notificationsSettings",
+        json={"smsProvidersFallbackChain": [sender_id, "PINGONE_TWILIO"], "whitelist": [{"user": {"id": "ü"}}]},
+    )
+    assert settings.status_code == 200, settings.text
+    admin = stack.admin
+
+    async def both() -> dict[str, Any]:
+        database = Database(stack.database_url)
+        try:
+            async with database.read() as conn:
+                engine = {
+                    "one": await SenderRepository(conn, None).get_public(env, sender_id),  # type: ignore[arg-type]
+                    "all": await SenderRepository(conn, None).list_public(env),  # type: ignore[arg-type]
+                    "credentials": await ApplicationRepository(conn).get_credentials(
+                        admin.environment_id, admin.client_id
+                    ),
+                    "send context": [
+                        dict(row._mapping)
+                        for row in await conn.execute(policies_repo._CONTEXT_DEFAULT.statement, {"environment_id": env})
+                    ],
+                }
+            direct = {
+                "one": await senders_repo.read_public(database, env, sender_id),
+                "all": await senders_repo.read_all_public(database, env),
+                "credentials": await environments_repo.read_credentials(
+                    database, admin.environment_id, admin.client_id
+                ),
+                "send context": await database.fetch(policies_repo._CONTEXT_DEFAULT, {"environment_id": env}),
+            }
+            context = await policies_repo.read_send_context(database, env, None)
+            # many at once: one pool, opened once, every answer the same
+            many = await asyncio.gather(*(senders_repo.read_public(database, env, sender_id) for _ in range(50)))
+            missing = await senders_repo.read_public(database, env, "00000000-0000-4000-8000-000000000000")
+            # on PostgreSQL they really ran on the direct pool, whose connections are asyncpg's own
+            pool = database._direct._pool if database._direct is not None else None
+            opened = pool.get_size() if pool is not None else 0
+        finally:
+            await database.dispose()
+        return {
+            "engine": engine,
+            "direct": direct,
+            "many": many,
+            "missing": missing,
+            "opened": opened,
+            "context": context,
+        }
+
+    found = asyncio.run(both())
+    engine, direct = found["engine"], found["direct"]
+    assert direct == engine
+    assert [type(v) for v in direct["one"].values()] == [type(v) for v in engine["one"].values()]
+    assert direct["one"]["name"] == NAME and isinstance(direct["one"]["config"], dict)
+    assert isinstance(direct["one"]["created_at"], int)
+    assert [s["name"] for s in direct["all"]] == [NAME, "second"]
+    application, secret_hash = direct["credentials"]
+    assert application.enabled is True and application.id == admin.client_id and secret_hash
+    assert all(one == direct["one"] for one in found["many"])
+    assert found["missing"] is None
+    context = found["context"]
+    assert context.fallback_chain == [sender_id, "PINGONE_TWILIO"] and context.whitelist == {"ü"}
+    assert context.policy_name == "Default Notification Policy" and isinstance(context.rules, dict)
+    if stack.backend == "postgresql":
+        assert 1 <= found["opened"] <= 8, found["opened"]
