@@ -16,14 +16,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from sqlalchemy import JSON, Select
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL
 
-_PG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+if TYPE_CHECKING:  # imported when a PostgreSQL database is opened: SQLite starts without them
+    import asyncpg
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+
+@cache
+def _pg() -> PGDialect_asyncpg:
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    return PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
 
 # What SQLAlchemy's URL may carry for its own asyncpg adapter, which asyncpg itself does not take.
 _SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback")
@@ -37,15 +46,18 @@ class PreparedRead:
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        compiled = statement.compile(dialect=_PG)
-        self.sql = str(compiled)
-        self.names = tuple(compiled.positiontup or ())
         columns = list(statement.selected_columns)
         self.keys = tuple(str(c.key) for c in columns)
         self.json_at = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
+        self._sql: tuple[str, tuple[str, ...]] | None = None
 
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] for name in self.names]
+    def sql_and_arguments(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL text for asyncpg (compiled at the first use) and ``params`` in its order."""
+        if self._sql is None:
+            compiled = self.statement.compile(dialect=_pg())
+            self._sql = str(compiled), tuple(compiled.positiontup or ())
+        sql, names = self._sql
+        return sql, [params[name] for name in names]
 
     def as_dict(self, record: Any) -> dict[str, Any]:
         values = list(record)
@@ -58,7 +70,7 @@ class PreparedRead:
 def asyncpg_connect_arguments(url: URL) -> dict[str, Any]:
     """asyncpg's keyword arguments for the URL the engine uses (host, port, user, password,
     database and any query options), as SQLAlchemy's own adapter would pass them."""
-    _args, kwargs = _PG.create_connect_args(url)  # type: ignore[no-untyped-call]
+    _args, kwargs = _pg().create_connect_args(url)  # type: ignore[no-untyped-call]
     return {k: v for k, v in kwargs.items() if k not in _SQLALCHEMY_ONLY}
 
 
@@ -83,8 +95,9 @@ class DirectReads:
         pool = self._pool
         if pool is None or self._loop is not asyncio.get_running_loop():
             pool = await self._open()
+        sql, arguments = query.sql_and_arguments(params)
         async with pool.acquire() as conn:
-            records = await conn.fetch(query.sql, *query.arguments(params))
+            records = await conn.fetch(sql, *arguments)
         return [query.as_dict(r) for r in records]
 
     async def _open(self) -> asyncpg.Pool:
@@ -103,6 +116,8 @@ class DirectReads:
         return self._pool
 
     async def _create(self) -> asyncpg.Pool:
+        import asyncpg
+
         pool = await asyncpg.create_pool(
             min_size=0, max_size=DIRECT_POOL_SIZE, reset=_nothing_to_reset, **self._connect
         )
