@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from phone_delivery.store import environments_repo, policies_repo, senders_repo
+from phone_delivery.store import environments_repo, notifications_repo, policies_repo, senders_repo
 from phone_delivery.store.database import Database
 from phone_delivery.store.environments_repo import ApplicationRepository
 from phone_delivery.store.senders_repo import SenderRepository
 from tests.conftest import Stack
-from tests.support import Api, SandboxAdmin
+from tests.support import Api, SandboxAdmin, wait_final
 
 NAME = 'Ünïcode sender ☎ "quoted" \\ back'
 
@@ -36,6 +36,13 @@ def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: 
         json={"smsProvidersFallbackChain": [sender_id, "PINGONE_TWILIO"], "whitelist": [{"user": {"id": "ü"}}]},
     )
     assert settings.status_code == 200, settings.text
+    for to in ("+14155550161", "+14155550162"):  # through PINGONE_TWILIO: the chain's first cannot send yet
+        body = {"deliveryMethod": "SMS", "to": to, "message": "m"}
+        sent = admin_api.post(f"/v1/environments/{env}/notifications", json=body)
+        assert sent.status_code == 202, sent.text
+        wait_final(admin_api, env, sent.json()["id"], ("DELIVERED",))  # nothing changes under the reads
+    statuses = ["QUEUED", "SENDING", "SENT", "DELIVERED", "FAILED"]
+    page = {"environment_id": env, "limit": 10, "statuses": statuses}
     admin = stack.admin
 
     async def both() -> dict[str, Any]:
@@ -52,6 +59,13 @@ def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: 
                         dict(row._mapping)
                         for row in await conn.execute(policies_repo._CONTEXT_DEFAULT.statement, {"environment_id": env})
                     ],
+                    # the IN form, against PostgreSQL's = ANY(array) form below
+                    "page": [
+                        dict(row._mapping)
+                        for row in await conn.execute(
+                            notifications_repo._page_statement(frozenset(page), True, statuses_array=False), page
+                        )
+                    ],
                 }
             direct = {
                 "one": await senders_repo.read_public(database, env, sender_id),
@@ -60,6 +74,9 @@ def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: 
                     database, admin.environment_id, admin.client_id
                 ),
                 "send context": await database.fetch(policies_repo._CONTEXT_DEFAULT, {"environment_id": env}),
+                "page": await notifications_repo.read_page(
+                    database, env, 10, None, statuses, None, None, None, "PINGONE_TWILIO"
+                ),
             }
             context = await policies_repo.read_send_context(database, env, None)
             # many at once: one pool, opened once, every answer the same
@@ -86,6 +103,7 @@ def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: 
     assert direct["one"]["name"] == NAME and isinstance(direct["one"]["config"], dict)
     assert isinstance(direct["one"]["created_at"], int)
     assert [s["name"] for s in direct["all"]] == [NAME, "second"]
+    assert {n["to_number"] for n in direct["page"]} == {"+14155550161", "+14155550162"}
     application, secret_hash = direct["credentials"]
     assert application.enabled is True and application.id == admin.client_id and secret_hash
     assert all(one == direct["one"] for one in found["many"])

@@ -30,7 +30,7 @@ from phone_delivery.domain.notifications import (
     normalise_number,
 )
 from phone_delivery.domain.validation import detail_of
-from phone_delivery.store.notifications_repo import NotificationRepository
+from phone_delivery.store.notifications_repo import read_page
 
 router = APIRouter(tags=["Notifications (extension)"])
 PATH = "/v1/environments/{envID}/notifications"
@@ -195,17 +195,18 @@ async def _page(
             "INVALID_PARAMETER", "deliveryMethod", "Unknown delivery method.", {"allowedValues": list(DELIVERY_METHODS)}
         )
     svc = services(request)
-    async with svc.database.read() as conn:
-        try:
-            after = decode_cursor(cursor)
-            start, end = _timestamp(since, "since"), _timestamp(until, "until")
-        except InvalidData:
+    try:
+        after = decode_cursor(cursor)
+        start, end = _timestamp(since, "since"), _timestamp(until, "until")
+    except InvalidData:
+        async with svc.database.read() as conn:
             await require_environment(conn, env_id)  # an absent environment is a 404 first
-            raise
-        rows = await NotificationRepository(conn).page(
-            env_id, limit + 1, after, statuses, start, end, to=to, sender=sender, delivery_method=method
-        )
-        if not rows:  # an environment with notifications exists: only an empty page needs to ask
+        raise
+    rows = await read_page(
+        svc.database, env_id, limit + 1, after, statuses, start, end, to=to, sender=sender, delivery_method=method
+    )
+    if not rows:  # an environment with notifications exists: only an empty page needs to ask
+        async with svc.database.read() as conn:
             await require_environment(conn, env_id)
     base = base_url(request)
     page = rows[:limit]

@@ -190,7 +190,9 @@ class Database:
         """The rows of one hot read, as dicts (errors as ``read()``'s)."""
         if self._direct is None:
             async with self.read() as conn:
-                return [dict(row._mapping) for row in await conn.execute(query.statement, params)]
+                result = await conn.execute(query.statement, params)
+                keys = query.keys
+                return [dict(zip(keys, row, strict=True)) for row in result.all()]
         try:
             return await self._direct.fetch(query, params)
         except Exception as exc:

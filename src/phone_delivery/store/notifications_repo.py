@@ -8,7 +8,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from phone_delivery.domain.notifications import (
     DELIVERED,
@@ -21,7 +35,8 @@ from phone_delivery.domain.notifications import (
     UNKNOWN,
 )
 from phone_delivery.store.crypto import SecretCipher
-from phone_delivery.store.database import Conn
+from phone_delivery.store.database import Conn, Database
+from phone_delivery.store.prepared_read import PreparedRead
 from phone_delivery.store.tables import attempts, early_callbacks, notifications, senders
 
 Row = dict[str, Any]
@@ -88,12 +103,21 @@ _LISTED = tuple(
 
 
 @functools.cache
-def _page_statement(filters: frozenset[str], platform_sender: bool) -> Select[Any]:
-    """The listing's statement for one combination of filters, built and compiled once (every value
-    is a bound parameter, so there are at most a few hundred combinations)."""
+def _page_read(filters: frozenset[str], platform_sender: bool) -> PreparedRead:
+    """The listing's query for one combination of filters, built and compiled once (every value is
+    a bound parameter, so there are at most a few hundred combinations)."""
+    return PreparedRead(
+        _page_statement(filters, platform_sender, statuses_array=False),
+        _page_statement(filters, platform_sender, statuses_array=True),
+    )
+
+
+def _page_statement(filters: frozenset[str], platform_sender: bool, statuses_array: bool) -> Select[Any]:
     c = notifications.c
     query = select(*_LISTED).where(c.environment_id == bindparam("environment_id"))
-    if "statuses" in filters:
+    if "statuses" in filters and statuses_array:  # PostgreSQL: one text[] parameter, whatever its length
+        query = query.where(c.status == any_(bindparam("statuses", type_=ARRAY(String))))
+    elif "statuses" in filters:
         query = query.where(c.status.in_(bindparam("statuses", expanding=True)))
     if "to" in filters:
         query = query.where(c.to_number == bindparam("to"))
@@ -115,6 +139,39 @@ def _page_statement(filters: frozenset[str], platform_sender: bool) -> Select[An
             )
         )
     return query.order_by(c.created_at.desc(), c.id.desc()).limit(bindparam("limit"))
+
+
+async def read_page(
+    database: Database,
+    environment_id: str,
+    limit: int,
+    after: tuple[int, str] | None,
+    statuses: list[str] | None,
+    since: int | None,
+    until: int | None,
+    to: str | None = None,
+    sender: str | None = None,
+    delivery_method: str | None = None,
+) -> list[Row]:
+    """One page of the listing, newest first, after the ``after`` key (``Database.fetch``);
+    ``sender`` is a sender id or ``PINGONE_TWILIO``. The columns a listing shows only (not the
+    sealed content, the chain or the lease)."""
+    params: dict[str, Any] = {"environment_id": environment_id, "limit": limit}
+    if statuses:
+        params["statuses"] = statuses
+    if to is not None:
+        params["to"] = to
+    if sender is not None and sender != PINGONE_TWILIO:
+        params["sender"] = sender
+    if delivery_method is not None:
+        params["delivery_method"] = delivery_method
+    if since is not None:
+        params["since"] = since
+    if until is not None:
+        params["until"] = until
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    return await database.fetch(_page_read(frozenset(params), sender == PINGONE_TWILIO), params)
 
 
 class NotificationRepository:
@@ -159,40 +216,6 @@ class NotificationRepository:
             .where(notifications.c.environment_id == environment_id, notifications.c.idempotency_key == key)
             .values(idempotency_key=None)
         )
-
-    async def page(
-        self,
-        environment_id: str,
-        limit: int,
-        after: tuple[int, str] | None,
-        statuses: list[str] | None,
-        since: int | None,
-        until: int | None,
-        to: str | None = None,
-        sender: str | None = None,
-        delivery_method: str | None = None,
-    ) -> list[Row]:
-        """Newest first, after the ``after`` key; ``sender`` is a sender id or ``PINGONE_TWILIO``. The
-        columns a listing shows only (not the sealed content, the chain or the lease)."""
-        params: dict[str, Any] = {"environment_id": environment_id, "limit": limit}
-        if statuses:
-            params["statuses"] = statuses
-        if to is not None:
-            params["to"] = to
-        if sender is not None and sender != PINGONE_TWILIO:
-            params["sender"] = sender
-        if delivery_method is not None:
-            params["delivery_method"] = delivery_method
-        if since is not None:
-            params["since"] = since
-        if until is not None:
-            params["until"] = until
-        if after is not None:
-            params["after_at"], params["after_id"] = after
-        statement = _page_statement(frozenset(params), sender == PINGONE_TWILIO)
-        result = await self.conn.execute(statement, params)
-        keys = tuple(result.keys())
-        return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
     async def attempts(self, notification_id: str) -> list[Row]:
         query = (

@@ -42,22 +42,31 @@ DIRECT_POOL_SIZE = 8
 
 
 class PreparedRead:
-    """A SELECT with named bound parameters, compiled for asyncpg once."""
+    """A SELECT with named bound parameters, compiled for asyncpg once. ``postgres`` is the same
+    query where PostgreSQL needs another form (``= ANY(array)`` for SQLite's expanding ``IN``, which
+    would be compiled anew for each length); it must select the same columns."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], postgres: Select[Any] | None = None) -> None:
         self.statement = statement
+        self._postgres = statement if postgres is None else postgres
         columns = list(statement.selected_columns)
         self.keys = tuple(str(c.key) for c in columns)
         self.json_at = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
-        self._sql: tuple[str, tuple[str, ...]] | None = None
+        # the SQL text, and for each of its parameters in order: its name, or the value it was
+        # built with (a constant of the statement, such as ``provider = 'PINGONE_TWILIO'``)
+        self._sql: tuple[str, tuple[tuple[str, bool, Any], ...]] | None = None
 
     def sql_and_arguments(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        """The SQL text for asyncpg (compiled at the first use) and ``params`` in its order."""
+        """The SQL text for asyncpg (compiled at the first use) and its arguments in order."""
         if self._sql is None:
-            compiled = self.statement.compile(dialect=_pg())
-            self._sql = str(compiled), tuple(compiled.positiontup or ())
-        sql, names = self._sql
-        return sql, [params[name] for name in names]
+            compiled = self._postgres.compile(dialect=_pg())
+            binds = [(name, compiled.binds[name]) for name in compiled.positiontup or ()]
+            self._sql = (
+                str(compiled),
+                tuple((n, b.required, None if b.required else b.effective_value) for n, b in binds),
+            )
+        sql, order = self._sql
+        return sql, [params[name] if required else value for name, required, value in order]
 
     def as_dict(self, record: Any) -> dict[str, Any]:
         values = list(record)
