@@ -117,7 +117,9 @@ class Relay:
 def test_reads_while_postgresql_is_unreachable_are_503_and_recover(sandbox: SandboxAdmin, tmp_path: Path) -> None:
     """Every hot read (get one sender, list senders, token: they run on their own asyncpg pool,
     ``store/prepared_read.py``) and an engine read answer 503 with PingOne's body while the database
-    host is gone, and work again once it is back."""
+    host is gone, and work again once it is back. (The token's read always reaches the direct pool;
+    the others do when their caller is still in the 5 s cache of principals, as it is a moment
+    after the reads before the cut; else their 503 comes from the engine's read of the caller.)"""
     require_postgres()
     db = make_postgres_database()
     relay = Relay(free_port(), ("127.0.0.1", 5432))

@@ -39,6 +39,10 @@ _SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_fu
 
 # Connections of the direct pool of each process (the engine keeps its own 20 for everything else).
 DIRECT_POOL_SIZE = 8
+# Longest wait for a free connection, and for one statement: then the read is a 503, as the
+# engine's pool_timeout makes it (a connection dropped without a word would otherwise hold its
+# request until the kernel gives up on the socket).
+DIRECT_TIMEOUT_SECONDS = 30.0
 
 
 class PreparedRead:
@@ -80,7 +84,10 @@ def asyncpg_connect_arguments(url: URL) -> dict[str, Any]:
     """asyncpg's keyword arguments for the URL the engine uses (host, port, user, password,
     database and any query options), as SQLAlchemy's own adapter would pass them."""
     _args, kwargs = _pg().create_connect_args(url)  # type: ignore[no-untyped-call]
-    return {k: v for k, v in kwargs.items() if k not in _SQLALCHEMY_ONLY}
+    arguments = {k: v for k, v in kwargs.items() if k not in _SQLALCHEMY_ONLY}
+    if "prepared_statement_cache_size" in kwargs:  # e.g. 0 behind pgbouncer in transaction mode
+        arguments["statement_cache_size"] = int(kwargs["prepared_statement_cache_size"])
+    return arguments
 
 
 async def _nothing_to_reset(_conn: asyncpg.Connection) -> None:
@@ -105,7 +112,7 @@ class DirectReads:
         if pool is None or self._loop is not asyncio.get_running_loop():
             pool = await self._open()
         sql, arguments = query.sql_and_arguments(params)
-        async with pool.acquire() as conn:
+        async with pool.acquire(timeout=DIRECT_TIMEOUT_SECONDS) as conn:
             records = await conn.fetch(sql, *arguments)
         return [query.as_dict(r) for r in records]
 
@@ -114,21 +121,30 @@ class DirectReads:
         if self._loop is not loop:
             self._discard()
             self._loop = loop
-        if self._opening is None:  # one pool however many requests arrive while it opens
-            self._opening = asyncio.ensure_future(self._create())
+        opening = self._opening
+        if opening is None:  # one pool however many requests arrive while it opens
+            opening = self._opening = asyncio.ensure_future(self._create())
         try:
-            self._pool = await asyncio.shield(self._opening)
+            pool = await asyncio.shield(opening)
         except BaseException:
-            if self._opening.done():
+            if opening.done() and self._opening is opening:
                 self._opening = None  # a failed open is tried again by the next read
             raise
-        return self._pool
+        if self._opening is not opening:  # closed while it opened: the pool is not kept
+            pool.terminate()
+            raise OSError("the database connections were closed")
+        self._pool = pool
+        return pool
 
     async def _create(self) -> asyncpg.Pool:
         import asyncpg
 
         pool = await asyncpg.create_pool(
-            min_size=0, max_size=DIRECT_POOL_SIZE, reset=_nothing_to_reset, **self._connect
+            min_size=0,
+            max_size=DIRECT_POOL_SIZE,
+            reset=_nothing_to_reset,  # asyncpg 0.30 and later
+            command_timeout=DIRECT_TIMEOUT_SECONDS,
+            **self._connect,
         )
         assert pool is not None
         return pool
