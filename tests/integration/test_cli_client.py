@@ -741,6 +741,9 @@ def test_ctrl_c_stops_tail_with_exit_130(dev: Dev) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal sends it: a test run started in the background (nohup, `cmd &` in a
+        # script) ignores SIGINT, and an ignored signal stays ignored in the processes it starts
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         time.sleep(3)  # past its first read
