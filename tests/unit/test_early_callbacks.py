@@ -23,7 +23,9 @@ def report(sid: str, state: str = "delivered") -> dict[str, object]:
     }
 
 
-async def _scenario(tmp_path: Path) -> tuple[list[bool], dict[str, object] | None, dict[str, object] | None, int]:
+async def _scenario(
+    tmp_path: Path,
+) -> tuple[list[bool], dict[str, list[dict[str, object]]], dict[str, list[dict[str, object]]], int]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cb.db'}")
     await upgrade_to_head(database)
     try:
@@ -40,8 +42,8 @@ async def _scenario(tmp_path: Path) -> tuple[list[bool], dict[str, object] | Non
             kept = [await repo.keep_early_callback("n1", report("SMa", "delivered"))]
             kept.append(await repo.keep_early_callback("n1", report("SMa", "undelivered")))  # the first one stays
             kept += [await repo.keep_early_callback("n1", report(f"SM{i}")) for i in range(EARLY_CALLBACKS_KEPT)]
-            taken = await repo.take_early_callback("n1", "SMa")
-            again = await repo.take_early_callback("n1", "SMa")
+            taken = await repo.take_early_callbacks(["n1", "n2"])
+            again = await repo.take_early_callbacks(["n1"])
             left = (await conn.execute(text("SELECT count(*) FROM early_callbacks"))).scalar_one()
         return kept, taken, again, int(left)
     finally:
@@ -52,5 +54,7 @@ def test_kept_callbacks_are_bounded_first_wins_and_taken_once(tmp_path: Path) ->
     kept, taken, again, left = asyncio.run(_scenario(tmp_path))
     assert kept[:2] == [True, False]
     assert kept[2:].count(True) == EARLY_CALLBACKS_KEPT - 1 and kept[-1] is False  # the bound
-    assert taken is not None and taken["provider_state"] == "delivered"
-    assert again is None and left == 0
+    assert list(taken) == ["n1"] and len(taken["n1"]) == EARLY_CALLBACKS_KEPT
+    first = next(callback for callback in taken["n1"] if callback["provider_message_id"] == "SMa")
+    assert first["provider_state"] == "delivered"
+    assert again == {} and left == 0

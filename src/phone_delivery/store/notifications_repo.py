@@ -60,6 +60,11 @@ _MARK_SENT = _UPDATE_OWNED.values(
 )
 # Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
 _UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
+_TAKE_EARLY_CALLBACKS = (
+    delete(early_callbacks)
+    .where(early_callbacks.c.notification_id.in_(bindparam("notification_ids", expanding=True)))
+    .returning(*early_callbacks.c)
+)
 _RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED, UNDELIVERED])).values(
     lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now")
 )
@@ -257,14 +262,15 @@ class NotificationRepository:
         await self.conn.execute(early_callbacks.insert().values(notification_id=notification_id, **values))
         return True
 
-    async def take_early_callback(self, notification_id: str, provider_message_id: str | None) -> Row | None:
-        """The kept callback for this MessageSid, if any; every kept callback of the notification goes."""
-        taken = await self.conn.execute(
-            delete(early_callbacks)
-            .where(early_callbacks.c.notification_id == notification_id)
-            .returning(*early_callbacks.c)
-        )
-        return next((dict(r._mapping) for r in taken if r.provider_message_id == provider_message_id), None)
+    async def take_early_callbacks(self, notification_ids: list[str]) -> dict[str, list[Row]]:
+        """Every kept callback of these notifications, by notification, taken out (one statement for a
+        batch of records; the worker then counts the one that names the sid of its try)."""
+        if not notification_ids:
+            return {}
+        taken: dict[str, list[Row]] = {}
+        for r in await self.conn.execute(_TAKE_EARLY_CALLBACKS, {"notification_ids": notification_ids}):
+            taken.setdefault(r.notification_id, []).append(dict(r._mapping))
+        return taken
 
     async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[Row]:
         """Lease up to ``batch`` due notifications. On PostgreSQL concurrent claimers skip each other's
@@ -322,8 +328,11 @@ class NotificationRepository:
         if rows:
             await self.conn.execute(_INSERT_ATTEMPT, rows)
 
-    async def finish_attempt(self, attempt_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(_FINISH_ATTEMPT, {**values, "attempt_id": attempt_id})
+    async def finish_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Record the outcome of many attempts in one statement (executemany); each row holds
+        ``attempt_id`` and the same set of columns to set."""
+        if rows:
+            await self.conn.execute(_FINISH_ATTEMPT, rows)
 
     async def update_owned_while_sending(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
         """Apply ``values`` if this worker still holds the lease and no callback made the status final."""

@@ -29,6 +29,7 @@ from phone_delivery.delivery.service import apply_callback, notification_activit
 from phone_delivery.domain.clock import now_ms
 from phone_delivery.domain.errors import ProviderRejected, ProviderUnavailable, ServiceUnavailable
 from phone_delivery.domain.ids import time_ordered_id
+from phone_delivery.domain.models import Activity
 from phone_delivery.domain.notifications import (
     FAILED,
     IN_PROGRESS,
@@ -47,7 +48,7 @@ from phone_delivery.domain.notifications import (
 from phone_delivery.domain.ports import OutboundMessage
 from phone_delivery.settings import Settings
 from phone_delivery.store.activities_repo import ActivityRepository
-from phone_delivery.store.batch_writer import BatchWriter
+from phone_delivery.store.batch_writer import BatchWriter, Deferred
 from phone_delivery.store.counters_repo import CounterRepository
 from phone_delivery.store.crypto import KeyringError, SecretCipher
 from phone_delivery.store.database import Conn, Database
@@ -397,7 +398,17 @@ class DeliveryWorker:
             )
         final = SENT if step.kind == "DONE" else FAILED if step.kind == "FAIL" else None
 
-        async def write(conn: Conn) -> str:
+        attempt = {
+            "attempt_id": item.attempt_id,
+            "outcome": outcome,
+            "provider": provider_name,
+            "provider_message_id": result_id,
+            "error_code": error_code,
+            "error_message": error_message,
+            "finished_at": now,
+        }
+
+        async def write(conn: Conn) -> Any:
             repo = NotificationRepository(conn)
             decided = final
             if step.kind == "DONE":
@@ -410,35 +421,23 @@ class DeliveryWorker:
                 # Another worker took the notification over (this one stalled past its lease) and
                 # marked this attempt UNKNOWN before deciding what to do: leave that record as it is.
                 return "lost"
-            await repo.finish_attempt(
-                item.attempt_id,
-                {
-                    "outcome": outcome,
-                    "provider": provider_name,
-                    "provider_message_id": result_id,
-                    "error_code": error_code,
-                    "error_message": error_message,
-                    "finished_at": now,
-                },
-            )
-            if decided is not None:
-                await ActivityRepository(conn).insert(
-                    notification_activity(
-                        row["environment_id"],
-                        row["id"],
-                        "UPDATED",
-                        f"Notification {decided.lower()} via {provider_name or item.entry}.",
-                        None,
-                        now,
-                    )
+            activity = (
+                notification_activity(
+                    row["environment_id"],
+                    row["id"],
+                    "UPDATED",
+                    f"Notification {decided.lower()} via {provider_name or item.entry}.",
+                    None,
+                    now,
                 )
-            if final is not None:
-                # A callback that came while this try was in flight, kept because it might have been
-                # an earlier try's: it counts now if it names this try's sid.
-                early = await repo.take_early_callback(row["id"], result_id if step.kind == "DONE" else None)
-                if early is not None and decided is not None:
-                    await apply_callback(conn, row["environment_id"], row["id"], early, now)
-            return "recorded" if decided is None else "decided"
+                if decided is not None
+                else None
+            )
+            # The rest for the whole batch at its end, in a few statements (_finish_records).
+            sid = result_id if step.kind == "DONE" else None
+            return Deferred(
+                _Record(row["environment_id"], row["id"], attempt, activity, final, decided, sid, now), _finish_records
+            )
 
         written = await self._writer.run(write)
         if written == "lost":
@@ -486,6 +485,37 @@ class DeliveryWorker:
             return
         self._metrics.queue_depth.set(depth)
         self._metrics.queue_age.set(age_ms / 1000)
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What is left of recording a try once its notification is updated: done for a batch at once."""
+
+    environment_id: str
+    notification_id: str
+    attempt: dict[str, Any]  # finish_attempts' row
+    activity: Activity | None
+    final: str | None  # the try's decision: SENT or FAILED, or None to go on
+    decided: str | None  # final, unless a callback's final status stood
+    sid: str | None  # the provider's id for this try, when it was sent
+    now: int
+
+
+async def _finish_records(conn: Conn, records: list[_Record]) -> list[str]:
+    """The attempts' outcomes, the activities and the kept callbacks of a batch's records, in three
+    statements (``BatchWriter``'s settle). A callback kept while a try was in flight, because it
+    might have been an earlier try's, counts now if it names this try's sid; every kept callback of
+    a notification whose try was final goes."""
+    repo = NotificationRepository(conn)
+    await repo.finish_attempts([record.attempt for record in records])
+    await ActivityRepository(conn).insert_many([record.activity for record in records if record.activity])
+    early = await repo.take_early_callbacks([record.notification_id for record in records if record.final])
+    for record in records:
+        kept = early.get(record.notification_id, [])
+        match = next((callback for callback in kept if callback["provider_message_id"] == record.sid), None)
+        if match is not None and record.decided is not None:
+            await apply_callback(conn, record.environment_id, record.notification_id, match, record.now)
+    return ["recorded" if record.decided is None else "decided" for record in records]
 
 
 def internal_error_message(exc: Exception) -> str:
