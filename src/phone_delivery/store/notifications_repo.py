@@ -70,6 +70,35 @@ _RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED
 )
 
 
+@functools.cache
+def _claim_statement(skip_locked: bool) -> Any:
+    """Lease the due notifications and answer them (built once per database kind)."""
+    c = notifications.c
+    due = (
+        select(c.id)
+        .where(
+            _OPEN,
+            c.next_attempt_at <= bindparam("now"),
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at < bindparam("now")),
+        )
+        .order_by(c.next_attempt_at)
+        .limit(bindparam("batch"))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(notifications)
+        .where(c.id.in_(due.scalar_subquery()))
+        .values(
+            lease_owner=bindparam("worker"),
+            lease_expires_at=bindparam("until"),
+            status=SENDING,
+            updated_at=bindparam("now"),
+        )
+        .returning(*notifications.c)
+    )
+
+
 @dataclass(frozen=True)
 class Content:
     message: str
@@ -273,31 +302,10 @@ class NotificationRepository:
         return taken
 
     async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[Row]:
-        """Lease up to ``batch`` due notifications. On PostgreSQL concurrent claimers skip each other's
-        locked rows; on SQLite the caller's write transaction is the single writer."""
-        due = (
-            select(notifications.c.id)
-            .where(
-                _OPEN,
-                notifications.c.next_attempt_at <= now,
-                or_(notifications.c.lease_expires_at.is_(None), notifications.c.lease_expires_at < now),
-            )
-            .order_by(notifications.c.next_attempt_at)
-            .limit(batch)
-        )
-        if skip_locked:
-            due = due.with_for_update(skip_locked=True)
-        ids = [r[0] for r in await self.conn.execute(due)]
-        if not ids:
-            return []
-        await self.conn.execute(
-            update(notifications)
-            .where(notifications.c.id.in_(ids))
-            .values(lease_owner=worker, lease_expires_at=now + lease_ms, status="SENDING", updated_at=now)
-        )
-        return [
-            dict(r._mapping) for r in await self.conn.execute(select(notifications).where(notifications.c.id.in_(ids)))
-        ]
+        """Lease up to ``batch`` due notifications, in one statement. On PostgreSQL concurrent claimers
+        skip each other's locked rows; on SQLite the caller's write transaction is the single writer."""
+        params = {"worker": worker, "now": now, "until": now + lease_ms, "batch": batch}
+        return [dict(r._mapping) for r in await self.conn.execute(_claim_statement(skip_locked), params)]
 
     async def mark_lost_attempts(self, notification_ids: list[str], now: int) -> list[str]:
         """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown. Returns the
