@@ -60,7 +60,7 @@ async def _plans(url: str) -> dict[str, str]:
             stats = statements[-1]
             async with database.write() as conn:
                 claimed = await NotificationRepository(conn).claim("w", 10**12, 1000, 5, not database.sqlite)
-            due = next(s for s in statements if s[0].lstrip().upper().startswith("UPDATE") and "LIMIT" in s[0].upper())
+            due = next(s for s in statements if s[0].lstrip().upper().startswith("SELECT") and "LIMIT" in s[0].upper())
         finally:
             event.remove(Engine, "before_cursor_execute", capture)
         assert depth == ROWS // 100 and len(claimed) == 5

@@ -71,8 +71,10 @@ _RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED
 
 
 @functools.cache
-def _claim_statement(skip_locked: bool) -> Any:
-    """Lease the due notifications and answer them (built once per database kind)."""
+def _due_statement(skip_locked: bool) -> Any:
+    """The ids of the notifications due now, oldest due first (built once per database kind). A
+    statement of its own: inside an UPDATE's ``IN (...)`` PostgreSQL's planner may run a
+    ``LIMIT ... FOR UPDATE SKIP LOCKED`` subquery more than once and lease more than the batch."""
     c = notifications.c
     due = (
         select(c.id)
@@ -84,19 +86,21 @@ def _claim_statement(skip_locked: bool) -> Any:
         .order_by(c.next_attempt_at)
         .limit(bindparam("batch"))
     )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(notifications)
-        .where(c.id.in_(due.scalar_subquery()))
-        .values(
-            lease_owner=bindparam("worker"),
-            lease_expires_at=bindparam("until"),
-            status=SENDING,
-            updated_at=bindparam("now"),
-        )
-        .returning(*notifications.c)
+    return due.with_for_update(skip_locked=True) if skip_locked else due
+
+
+# Leases the notifications selected and answers them.
+_LEASE = (
+    update(notifications)
+    .where(notifications.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        lease_owner=bindparam("worker"),
+        lease_expires_at=bindparam("until"),
+        status=SENDING,
+        updated_at=bindparam("now"),
     )
+    .returning(*notifications.c)
+)
 
 
 @dataclass(frozen=True)
@@ -302,10 +306,15 @@ class NotificationRepository:
         return taken
 
     async def claim(self, worker: str, now: int, lease_ms: int, batch: int, skip_locked: bool) -> list[Row]:
-        """Lease up to ``batch`` due notifications, in one statement. On PostgreSQL concurrent claimers
-        skip each other's locked rows; on SQLite the caller's write transaction is the single writer."""
-        params = {"worker": worker, "now": now, "until": now + lease_ms, "batch": batch}
-        return [dict(r._mapping) for r in await self.conn.execute(_claim_statement(skip_locked), params)]
+        """Lease up to ``batch`` due notifications, in two statements. On PostgreSQL concurrent
+        claimers skip each other's locked rows; on SQLite the caller's write transaction is the single
+        writer."""
+        due = {"now": now, "batch": batch}
+        ids = [r[0] for r in await self.conn.execute(_due_statement(skip_locked), due)]
+        if not ids:
+            return []
+        lease = {"ids": ids, "worker": worker, "now": now, "until": now + lease_ms}
+        return [dict(r._mapping) for r in await self.conn.execute(_LEASE, lease)]
 
     async def mark_lost_attempts(self, notification_ids: list[str], now: int) -> list[str]:
         """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown. Returns the
