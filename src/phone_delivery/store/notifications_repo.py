@@ -56,7 +56,14 @@ _UPDATE_OWNED = update(notifications).where(
 )
 # A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
 _MARK_SENT = _UPDATE_OWNED.values(
-    status=case((notifications.c.status.in_([DELIVERED, UNDELIVERED]), notifications.c.status), else_=SENT)
+    # the final statuses as literals: an executemany takes no expanding IN
+    status=case(
+        (
+            notifications.c.status.in_([literal_column(f"'{s}'") for s in (DELIVERED, UNDELIVERED)]),
+            notifications.c.status,
+        ),
+        else_=SENT,
+    )
 )
 # Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
 _UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
@@ -64,6 +71,14 @@ _TAKE_EARLY_CALLBACKS = (
     delete(early_callbacks)
     .where(early_callbacks.c.notification_id.in_(bindparam("notification_ids", expanding=True)))
     .returning(*early_callbacks.c)
+)
+# The notifications of a list that a worker still holds, locked in id order (PostgreSQL; SQLite's
+# write transaction is the only writer and has no FOR UPDATE).
+_OWNED = (
+    select(notifications.c.id)
+    .where(notifications.c.id.in_(bindparam("ids", expanding=True)), notifications.c.lease_owner == bindparam("worker"))
+    .order_by(notifications.c.id)
+    .with_for_update()
 )
 _RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED, UNDELIVERED])).values(
     lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now")
@@ -361,11 +376,17 @@ class NotificationRepository:
         params = {"notification_id": notification_id, "worker": worker, "now": now}
         return bool((await self.conn.execute(_RELEASE_OWNED_FINAL, params)).rowcount)
 
-    async def mark_sent_owned(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
-        """Status SENT (unless a status callback already said DELIVERED/UNDELIVERED) and ``values``,
-        if this worker still holds the lease."""
-        params = {**values, "notification_id": notification_id, "worker": worker}
-        return bool((await self.conn.execute(_MARK_SENT, params)).rowcount)
+    async def mark_sent_owned_many(self, worker: str, sends: dict[str, dict[str, Any]]) -> set[str]:
+        """Status SENT (unless a status callback already said DELIVERED/UNDELIVERED) and each one's
+        values (id -> values, each with the same keys), for those of these notifications this worker
+        still holds the lease of, in two statements: those locked until the transaction ends, then
+        one executemany. Returns the ids that were updated."""
+        found = await self.conn.execute(_OWNED, {"ids": sorted(sends), "worker": worker})
+        owned = {str(r[0]) for r in found}
+        if owned:
+            rows = [{**sends[i], "notification_id": i, "worker": worker} for i in sorted(owned)]
+            await self.conn.execute(_MARK_SENT, rows)
+        return owned
 
     async def renew_leases(self, notification_ids: list[str], worker: str, until: int) -> int:
         """Extend the leases this worker still holds on these notifications; returns how many."""

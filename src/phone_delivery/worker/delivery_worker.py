@@ -352,7 +352,7 @@ class DeliveryWorker:
         values: dict[str, Any] = {"updated_at": now, "lease_owner": None, "lease_expires_at": None}
         sender_id = None if item.entry == PINGONE_TWILIO else item.entry
         if step.kind == "DONE":
-            values.update(  # status: SENT, unless a status callback was faster (mark_sent_owned)
+            values.update(  # status: SENT, unless a status callback was faster (mark_sent_owned_many)
                 sender_id=sender_id,
                 provider=provider_name,
                 provider_message_id=result_id,
@@ -408,35 +408,46 @@ class DeliveryWorker:
             "finished_at": now,
         }
 
+        def activity(decided: str) -> Activity:
+            return notification_activity(
+                row["environment_id"],
+                row["id"],
+                "UPDATED",
+                f"Notification {decided.lower()} via {provider_name or item.entry}.",
+                None,
+                now,
+            )
+
         async def write(conn: Conn) -> Any:
+            # A send that went out (most of them): its notification is updated with the batch's others
+            # (_finish_records); status SENT unless a status callback was faster (mark_sent_owned_many).
+            if step.kind == "DONE":
+                record = _Record(
+                    row["environment_id"],
+                    row["id"],
+                    attempt,
+                    activity(SENT),
+                    SENT,
+                    SENT,
+                    result_id,
+                    now,
+                    values,
+                    self.name,
+                )
+                return Deferred(record, _finish_records)
             repo = NotificationRepository(conn)
             decided = final
-            if step.kind == "DONE":
-                updated = await repo.mark_sent_owned(row["id"], self.name, values)
-            else:  # never over a status a callback made final meanwhile (it was SENDING when we claimed it)
-                updated = await repo.update_owned_while_sending(row["id"], self.name, values)
-                if not updated and await repo.release_owned_final(row["id"], self.name, now):
-                    updated, decided = True, None  # the callback's status stands; record the attempt only
+            # never over a status a callback made final meanwhile (it was SENDING when we claimed it)
+            updated = await repo.update_owned_while_sending(row["id"], self.name, values)
+            if not updated and await repo.release_owned_final(row["id"], self.name, now):
+                updated, decided = True, None  # the callback's status stands; record the attempt only
             if not updated:
                 # Another worker took the notification over (this one stalled past its lease) and
                 # marked this attempt UNKNOWN before deciding what to do: leave that record as it is.
                 return "lost"
-            activity = (
-                notification_activity(
-                    row["environment_id"],
-                    row["id"],
-                    "UPDATED",
-                    f"Notification {decided.lower()} via {provider_name or item.entry}.",
-                    None,
-                    now,
-                )
-                if decided is not None
-                else None
-            )
-            # The rest for the whole batch at its end, in a few statements (_finish_records).
-            sid = result_id if step.kind == "DONE" else None
+            done = activity(decided) if decided is not None else None
             return Deferred(
-                _Record(row["environment_id"], row["id"], attempt, activity, final, decided, sid, now), _finish_records
+                _Record(row["environment_id"], row["id"], attempt, done, final, decided, None, now), _finish_records
             )
 
         written = await self._writer.run(write)
@@ -499,23 +510,38 @@ class _Record:
     decided: str | None  # final, unless a callback's final status stood
     sid: str | None  # the provider's id for this try, when it was sent
     now: int
+    sent: dict[str, Any] | None = None  # a sent try's notification values, not written yet
+    worker: str = ""  # whose lease the sent try's notification must still be under
 
 
 async def _finish_records(conn: Conn, records: list[_Record]) -> list[str]:
-    """The attempts' outcomes, the activities and the kept callbacks of a batch's records, in three
-    statements (``BatchWriter``'s settle). A callback kept while a try was in flight, because it
-    might have been an earlier try's, counts now if it names this try's sid; every kept callback of
-    a notification whose try was final goes."""
+    """A batch's records, in a few statements whatever their number (``BatchWriter``'s settle): the
+    notifications of the sent tries (those whose lease is still held; the others are "lost"), the
+    attempts' outcomes, the activities and the kept callbacks. A callback kept while a try was in
+    flight, because it might have been an earlier try's, counts now if it names this try's sid;
+    every kept callback of a notification whose try was final goes."""
     repo = NotificationRepository(conn)
-    await repo.finish_attempts([record.attempt for record in records])
-    await ActivityRepository(conn).insert_many([record.activity for record in records if record.activity])
-    early = await repo.take_early_callbacks([record.notification_id for record in records if record.final])
-    for record in records:
-        kept = early.get(record.notification_id, [])
-        match = next((callback for callback in kept if callback["provider_message_id"] == record.sid), None)
+    updated: set[str] = set()
+    for worker in sorted({record.worker for record in records if record.sent is not None}):
+        sends = {r.notification_id: r.sent for r in records if r.sent is not None and r.worker == worker}
+        updated |= await repo.mark_sent_owned_many(worker, sends)
+    kept = [record for record in records if record.sent is None or record.notification_id in updated]
+    await repo.finish_attempts([record.attempt for record in kept])
+    await ActivityRepository(conn).insert_many([record.activity for record in kept if record.activity])
+    early = await repo.take_early_callbacks([record.notification_id for record in kept if record.final])
+    for record in kept:
+        callbacks = early.get(record.notification_id, [])
+        match = next((callback for callback in callbacks if callback["provider_message_id"] == record.sid), None)
         if match is not None and record.decided is not None:
             await apply_callback(conn, record.environment_id, record.notification_id, match, record.now)
-    return ["recorded" if record.decided is None else "decided" for record in records]
+    return [
+        "lost"
+        if record.sent is not None and record.notification_id not in updated
+        else "recorded"
+        if record.decided is None
+        else "decided"
+        for record in records
+    ]
 
 
 def internal_error_message(exc: Exception) -> str:
