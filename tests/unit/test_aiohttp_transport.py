@@ -147,3 +147,16 @@ def test_cookies_a_provider_sets_are_never_sent_back() -> None:
     _run(handler, call)
     assert len(seen) == 2
     assert all(b"cookie:" not in request.lower() for request in seen)
+
+
+def test_no_cookie_can_be_put_in_the_jar_every_provider_client_shares() -> None:
+    first, second = build_http_client(5), build_http_client(5)
+    with pytest.raises(TypeError):
+        first.cookies.set("session", "tenant-a")
+    with pytest.raises(TypeError):
+        first.cookies["session"] = "tenant-a"
+    with pytest.raises(TypeError):
+        first.cookies.update({"session": "tenant-a"})
+    with pytest.raises(TypeError):
+        first.cookies = {"session": "tenant-a"}
+    assert not second.cookies and list(second.cookies.jar) == []

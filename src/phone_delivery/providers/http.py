@@ -30,6 +30,13 @@ class _NoCookies(httpx.Cookies):
     def set_cookie_header(self, request: httpx.Request) -> None:
         return None
 
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        # One instance serves every client: a cookie set here would go with every tenant's calls.
+        raise TypeError("a provider HTTP client keeps no cookies")
+
+    def update(self, cookies: Any = None) -> None:  # type: ignore[override]  # httpx.Cookies' own signature
+        raise TypeError("a provider HTTP client keeps no cookies")
+
 
 class ProviderHttpClient(httpx.AsyncClient):
     """httpx's client, without cookies: neither kept from an answer nor sent."""

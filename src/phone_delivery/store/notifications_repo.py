@@ -46,7 +46,17 @@ EARLY_CALLBACKS_KEPT = 10
 # Built once: executing them with parameters reuses the compiled statement (no per-call cache key).
 # Open notifications, in the very words of the partial index ix_notifications_open (literals, not
 # bound parameters, so that both databases' planners can use it).
-_OPEN = notifications.c.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
+
+
+def _status_in(statuses: tuple[str, ...]) -> Any:
+    """``status IN (...)`` with the statuses as literals: a partial index's planner match needs them,
+    and an executemany takes no expanding parameter."""
+    return notifications.c.status.in_([literal_column(f"'{status}'") for status in statuses])
+
+
+_OPEN = _status_in(OPEN_STATUSES)
+# Statuses only a status callback sets: the worker's own record never steps back from them.
+_REPORTED_FINAL = _status_in((DELIVERED, UNDELIVERED))
 _INSERT_NOTIFICATION = notifications.insert()
 _INSERT_ATTEMPT = attempts.insert()
 # The SET clause comes from the keys of the parameters given at execution.
@@ -55,16 +65,7 @@ _UPDATE_OWNED = update(notifications).where(
     notifications.c.id == bindparam("notification_id"), notifications.c.lease_owner == bindparam("worker")
 )
 # A status callback may already have said DELIVERED/UNDELIVERED: never step back to SENT.
-_MARK_SENT = _UPDATE_OWNED.values(
-    # the final statuses as literals: an executemany takes no expanding IN
-    status=case(
-        (
-            notifications.c.status.in_([literal_column(f"'{s}'") for s in (DELIVERED, UNDELIVERED)]),
-            notifications.c.status,
-        ),
-        else_=SENT,
-    )
-)
+_MARK_SENT = _UPDATE_OWNED.values(status=case((_REPORTED_FINAL, notifications.c.status), else_=SENT))
 # Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
 _UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
 _TAKE_EARLY_CALLBACKS = (
@@ -80,7 +81,7 @@ _OWNED = (
     .order_by(notifications.c.id)
     .with_for_update()
 )
-_RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(notifications.c.status.in_([DELIVERED, UNDELIVERED])).values(
+_RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(_REPORTED_FINAL).values(
     lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now")
 )
 

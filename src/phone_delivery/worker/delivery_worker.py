@@ -500,7 +500,8 @@ class DeliveryWorker:
 
 @dataclass(frozen=True)
 class _Record:
-    """What is left of recording a try once its notification is updated: done for a batch at once."""
+    """What a batch's settle writes for one try (``_finish_records``): for a sent try (``sent``) its
+    notification too; for any other the notification was updated by the try's own job."""
 
     environment_id: str
     notification_id: str
