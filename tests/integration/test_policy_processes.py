@@ -25,7 +25,7 @@ from tests.integration.test_delivery import unique_number
 from tests.integration.test_notification_policies import policies_path
 from tests.integration.test_policy_concurrency import REQUESTS, _burst
 from tests.integration.test_policy_cooldowns import cooldowns
-from tests.integration.test_policy_enforcement import queued_to, rejected, set_default
+from tests.integration.test_policy_enforcement import german_number, queued_to, rejected, set_default
 from tests.support import Api, free_port, wait_drained
 
 PROCESSES = 2
@@ -119,4 +119,25 @@ def test_a_cooldown_holds_across_processes(stack: Stack, admin_api: Api, env: st
     assert _statuses(responses) == {202: 1, 429: REQUESTS - 1}
     assert {r.json()["details"][0]["code"] for r in responses if r.status_code == 429} == {"LIMIT_EXCEEDED"}
     assert len(queued_to(admin_api, env, to)) == 1
+    wait_drained(admin_api, env)
+
+
+def test_a_policy_change_reaches_a_process_that_kept_the_old_one(
+    stack: Stack, admin_api: Api, env: str, servers: list[str]
+) -> None:
+    """Another process that has just sent under the old policy (on PostgreSQL it keeps the send's
+    context) applies the new one within moments of the change, and from then on every time."""
+    other = Api(servers[1], admin_api.creds)
+
+    def to_germany() -> httpx.Response:
+        body = {"deliveryMethod": "SMS", "to": german_number(), "message": "m"}
+        return other.post(f"/v1/environments/{env}/notifications", json=body)
+
+    assert all(to_germany().status_code == 202 for _ in range(5))
+    set_default(admin_api, env, countryLimit={"type": "ALLOWED", "countries": ["US"]})
+    changed = time.monotonic()
+    while (status := to_germany().status_code) == 202:
+        assert time.monotonic() - changed < 1.0, "the other process still sends under the old policy"
+    assert status == 400
+    assert {to_germany().status_code for _ in range(20)} == {400}
     wait_drained(admin_api, env)

@@ -129,7 +129,7 @@ def test_direct_reads_equal_the_engine_reads(stack: Stack, admin_api: Api, env: 
     assert all(one == direct["one"] for one in found["many"])
     assert found["missing"] is None
     context = found["context"]
-    assert context.fallback_chain == [sender_id, "PINGONE_TWILIO"] and context.whitelist == {"ü"}
+    assert context.fallback_chain == (sender_id, "PINGONE_TWILIO") and context.whitelist == {"ü"}
     assert context.policy_name == "Default Notification Policy" and isinstance(context.rules, dict)
     if stack.backend == "postgresql":  # on SQLite, fetch runs the engine's statement inline
         assert found["opened"] >= 1, "the direct reads did not run on their own pool"

@@ -115,7 +115,7 @@ class NotificationService:
         plan = self._gate.plan(context, send, now)
         if plan.refusal is not None:
             return await self._refuse(actor, env, request, key, send, plan.refusal, context.policy_name, now)
-        chain = plan.chain or context.fallback_chain or [PINGONE_TWILIO]
+        chain = plan.chain or list(context.fallback_chain) or [PINGONE_TWILIO]
         try:
             await self._check_chain_delivers(env, chain, request.delivery_method)
         except InvalidData:

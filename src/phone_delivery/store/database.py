@@ -35,10 +35,13 @@ from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import UpdateBase
 
 from phone_delivery.domain.errors import ServiceUnavailable
+from phone_delivery.store.listened_cache import ListenedCache
 from phone_delivery.store.prepared_read import DirectReads, PreparedRead, asyncpg_connect_arguments
 from phone_delivery.store.storage_failures import storage_failure
+from phone_delivery.store.tables import SEND_CONTEXT_CHANNEL, SEND_CONTEXT_TABLES
 
 log = structlog.get_logger(logger_name="phone_delivery.database")
 
@@ -135,6 +138,10 @@ class Database:
         self._inline_write: Connection | None = None
         self.writes_failing: str | None = None  # why writes failed, until probe_write() works again
         self._direct: DirectReads | None = None
+        # PostgreSQL: the send contexts this process keeps (``policies_repo.read_send_context``), and
+        # the write connections whose transaction changed a table they are read from.
+        self.send_contexts: ListenedCache[Any, Any] | None = None
+        self._changing_send_contexts: weakref.WeakSet[Connection] = weakref.WeakSet()
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -160,6 +167,8 @@ class Database:
             self.writer = create_async_engine(url, pool_size=20, max_overflow=0, isolation_level="READ COMMITTED")
             _ping_when_idle(self.writer.sync_engine)
             self._direct = DirectReads(asyncpg_connect_arguments(self.writer.url))
+            self.send_contexts = ListenedCache(asyncpg_connect_arguments(self.writer.url), SEND_CONTEXT_CHANNEL)
+            event.listen(self.writer.sync_engine, "after_execute", self._note_send_context_change)
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -208,8 +217,17 @@ class Database:
         (``writes_failing``, which ``/health/ready`` reports) until a probe write works again."""
         try:
             if self._inline_writer is None:
-                async with self.writer.begin() as conn:
-                    yield conn
+                changing: Connection | None = None
+                try:
+                    async with self.writer.begin() as conn:
+                        changing = conn.sync_connection
+                        yield conn
+                finally:
+                    # after the commit: a send that reads its context from now on reads it anew
+                    if changing is not None and changing in self._changing_send_contexts:
+                        self._changing_send_contexts.discard(changing)
+                        assert self.send_contexts is not None
+                        self.send_contexts.forget()
                 return
             async with self._write_lock():
                 connection = await self._begin_immediate()
@@ -227,6 +245,12 @@ class Database:
             if unavailable is None:
                 raise
             raise unavailable from exc
+
+    def _note_send_context_change(self, conn: Connection, statement: Any, *_args: Any) -> None:
+        """SQLAlchemy's ``after_execute``: an INSERT, UPDATE or DELETE of a table send contexts are
+        read from marks its transaction (``write()`` then forgets them once it commits)."""
+        if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) in SEND_CONTEXT_TABLES:
+            self._changing_send_contexts.add(conn)
 
     def _unavailable(self, exc: Exception, *, writing: bool) -> ServiceUnavailable | None:
         """The 503 for a database error that means the database cannot serve (None for any other
@@ -288,6 +312,8 @@ class Database:
     async def dispose(self) -> None:
         if self._direct is not None:
             await self._direct.close()
+        if self.send_contexts is not None:
+            await self.send_contexts.close()
         await self.writer.dispose()
         for connection in (self._inline, self._inline_write):
             if connection is not None:

@@ -66,9 +66,10 @@ _CONTEXT_BY_ID = PreparedRead(_send_context(True))
 
 @dataclass(frozen=True)
 class SendContext:
-    """What the send path needs of an environment, read in one query."""
+    """What the send path needs of an environment, read in one query. Shared by the sends that find
+    it kept: read only."""
 
-    fallback_chain: list[str]
+    fallback_chain: tuple[str, ...]
     delivery_mode: str
     whitelist: frozenset[str]  # user ids
     policy_id: str | None
@@ -77,8 +78,17 @@ class SendContext:
 
 
 async def read_send_context(database: Database, environment_id: str, policy_id: str | None) -> SendContext | None:
-    """What a send needs, in one query on its own (``Database.fetch``). None when there is no such
-    environment; ``policy_id`` None when the named policy is not one of this environment's."""
+    """What a send needs, in one query on its own (``Database.fetch``), or kept from an earlier send
+    on PostgreSQL (``Database.send_contexts``: forgotten at every change of the tables it is read
+    from). None when there is no such environment; ``policy_id`` None when the named policy is not
+    one of this environment's."""
+    kept = database.send_contexts
+    key = (environment_id, policy_id)
+    if kept is not None:
+        hit: SendContext | None = kept.get(key)
+        if hit is not None:
+            return hit
+        generation = kept.generation
     query = _CONTEXT_BY_ID if policy_id is not None else _CONTEXT_DEFAULT
     params = {"environment_id": environment_id}
     if policy_id is not None:
@@ -87,14 +97,17 @@ async def read_send_context(database: Database, environment_id: str, policy_id: 
     if not rows:
         return None
     m = rows[0]
-    return SendContext(
-        fallback_chain=list(m["sms_providers_fallback_chain"] or []),
+    context = SendContext(
+        fallback_chain=tuple(m["sms_providers_fallback_chain"] or ()),
         delivery_mode=m["delivery_mode"] or "ALL",
         whitelist=frozenset(item["user"]["id"] for item in (m["whitelist"] or [])),
         policy_id=m["policy_id"],
         policy_name=m["policy_name"],
         rules=_parsed_rules(m["rules"]) if m["rules"] is not None else None,
     )
+    if kept is not None and (policy_id is None or context.policy_id is not None):
+        kept.keep(key, context, generation)
+    return context
 
 
 def policy_row(row: Any) -> dict[str, Any]:

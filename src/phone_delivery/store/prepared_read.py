@@ -14,6 +14,7 @@ engine's reads do); anything inside a transaction goes through ``Database.read()
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -151,7 +152,10 @@ class DirectReads:
 
     def _discard(self) -> None:
         if self._pool is not None:
-            self._pool.terminate()  # its loop is gone or not ours: nothing can be awaited on it
+            # its loop is gone or not ours: nothing can be awaited on it (and a closed loop refuses
+            # even the callbacks of closing: its sockets go with the garbage)
+            with contextlib.suppress(RuntimeError):
+                self._pool.terminate()
         self._pool = None
         self._opening = None
 

@@ -241,3 +241,10 @@ notification_counters = Table(
     Column("last_at", BigInteger, nullable=False),
     Column("blocked_until", BigInteger, nullable=True),
 )
+
+# What a send reads of its environment (``policies_repo.read_send_context``) comes from these tables.
+# On PostgreSQL their triggers (migration 0007, which wrote the same names) notify this channel at
+# the commit of every statement that changes them, so that each process forgets the contexts it
+# keeps (``listened_cache``).
+SEND_CONTEXT_TABLES = ("environments", "notification_settings", "notification_policies")
+SEND_CONTEXT_CHANNEL = "phone_delivery_send_context"
