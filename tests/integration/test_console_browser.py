@@ -219,8 +219,11 @@ def test_environments_show_their_counts(dev: DevServer, tmp_path: Path) -> None:
     before = dev.api("GET", dev.senders()).json()["_embedded"]["phoneDeliverySettings"]
     with console(dev, tmp_path) as page:
         row = page.locator(f"tr[data-environment='{dev.env}']")
+        # a predicate that throws fails the wait: the row may not be there yet (or be drawn anew)
         page.wait_for_function(
-            "env => !document.querySelector(`tr[data-environment='${env}']`).innerText.includes('…')", arg=dev.env
+            "env => { const r = document.querySelector(`tr[data-environment='${env}']`);"
+            " return r !== null && !r.innerText.includes('…'); }",
+            arg=dev.env,
         )
         cells = row.locator("td").all_inner_texts()
         assert row.locator("th").inner_text().startswith("Development")
