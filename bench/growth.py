@@ -5,7 +5,9 @@ environment set up as ``bench/api.py`` sets its own up (ten senders, 60 notifica
 answer has the same size on both. The grown one also gets, bulk-loaded straight into our tables
 (valid ciphertexts, sealed with the service's own key): ``--environments`` more environments with
 ``--senders-per-environment`` senders each, and ``--notifications`` delivered notifications, each
-with one attempt and one activity, in the measured environment. Then, for both, alternating:
+with one attempt and one activity, in the measured environment (their ids made as the service makes
+them, version 7 at each row's time; on PostgreSQL a ``VACUUM ANALYZE`` follows, as autovacuum would
+have run on a database that grew over time). Then, for both, alternating:
 
 - the longest stall: a client reads one sender, one request after another, for ``--seconds``; the
   longest answer is the longest the event loop stood still (on SQLite, reads run on it). The
@@ -37,14 +39,25 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench._servers import free_port, python, serve_bootstrapped, service_env, start, stop, wrk_measure
+from bench._servers import (
+    Measurement,
+    free_port,
+    python,
+    serve_bootstrapped,
+    service_env,
+    start,
+    stop,
+    wrk_measure,
+)
 from bench.api import endpoints, setup
 from bench.policy_checks import postgres_database
+from phone_delivery.domain.ids import time_ordered_id
 from phone_delivery.store.crypto import open_cipher
 from phone_delivery.store.notifications_repo import seal
 from phone_delivery.store.tables import activities, attempts, environments, notifications, senders
 
 CHUNK = 10_000
+DRAIN_SECONDS = 300
 
 
 def load(url: str, data_dir: Path, env_id: str, count: int, extra_environments: int, senders_each: int) -> float:
@@ -82,13 +95,22 @@ async def _load(url: str, data_dir: Path, env_id: str, count: int, extra_environ
     print(f"  loaded {len(rows):,} environments and {len(owned):,} senders", flush=True)
     for start_at in range(0, count, CHUNK):
         batch = range(start_at, min(count, start_at + CHUNK))
-        made = [(str(uuid.uuid4()), now + i) for i in batch]
+        # ids as the service makes them (version 7, time first), at the time of each row
+        made = [(time_ordered_id(now + i), now + i) for i in batch]
         async with engine.begin() as conn:
             await conn.execute(insert(notifications), [_notification(n, env_id, sealed, t) for n, t in made])
             await conn.execute(insert(attempts), [_attempt(n, t) for n, t in made])
             await conn.execute(insert(activities), [_activity(n, env_id, t) for n, t in made])
         if batch.stop % 100_000 == 0 or batch.stop == count:
             print(f"  loaded {batch.stop:,} of {count:,} notifications", flush=True)
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does to a database that grew over time: statistics that know the rows
+        # are there (the planner's are of empty tables until then) and a visibility map. Done now
+        # rather than in the middle of the measurements.
+        print("  VACUUM ANALYZE ...", flush=True)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE")
     await engine.dispose()
     return time.monotonic() - started
 
@@ -128,7 +150,7 @@ def _notification(notification_id: str, env_id: str, sealed: str, at: int) -> di
 
 def _attempt(notification_id: str, at: int) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()),
+        "id": time_ordered_id(at),
         "notification_id": notification_id,
         "sender_id": "PINGONE_TWILIO",
         "provider": "PINGONE_TWILIO",
@@ -142,7 +164,7 @@ def _attempt(notification_id: str, at: int) -> dict[str, Any]:
 
 def _activity(notification_id: str, env_id: str, at: int) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()),
+        "id": time_ordered_id(at),
         "environment_id": env_id,
         "action_type": "NOTIFICATION.CREATED",
         "actor_type": "CLIENT",
@@ -249,11 +271,12 @@ def main() -> None:
         times = {name: stalls(s.target, s.headers, args.seconds) for name, s in (("empty", empty), ("grown", grown))}
         print(f"empty database: {summary(times['empty'])}", flush=True)
         print(f"grown database: {summary(times['grown'])}", flush=True)
+        delivered = Delivered(sandbox)
         for mine, theirs in zip(grown.table, empty.table, strict=True):
             ratios, rates = [], []
             for _ in range(args.rounds):
-                base = _rate(args, empty.api, theirs)
-                loaded = _rate(args, grown.api, mine)
+                base = delivered.after(_rate(args, empty.api, theirs), theirs)
+                loaded = delivered.after(_rate(args, grown.api, mine), mine)
                 ratios.append(loaded / base)
                 rates.append((loaded, base))
             loaded, base = sorted(rates)[len(rates) // 2]
@@ -272,9 +295,32 @@ def main() -> None:
                 postgres_database(s.url, "drop")
 
 
-def _rate(args: argparse.Namespace, base: str, endpoint: dict[str, Any]) -> float:
+def _rate(args: argparse.Namespace, base: str, endpoint: dict[str, Any]) -> Measurement:
     url = base + endpoint["path"] + endpoint.get("query", "")
-    return wrk_measure(url, args.rate_seconds, 32, endpoint["headers"], endpoint.get("body")).rate
+    return wrk_measure(url, args.rate_seconds, 32, endpoint["headers"], endpoint.get("body"))
+
+
+class Delivered:
+    """Waits, after a measurement of sends, until the sandbox has every one of them: accepts outrun
+    the worker, and a worker still delivering one side's sends would take the CPU from the next
+    measurement (of the other side, then: the first round favoured whichever side went first)."""
+
+    def __init__(self, sandbox: str) -> None:
+        self._sandbox = sandbox
+        self._expected = self._count()
+
+    def _count(self) -> int:
+        return int(httpx.get(f"{self._sandbox}/_admin/inbox/count").json()["total"])
+
+    def after(self, measured: Measurement, endpoint: dict[str, Any]) -> float:
+        if endpoint.get("body") is not None and endpoint["name"].startswith("send accept"):
+            self._expected += measured.requests
+            deadline = time.monotonic() + DRAIN_SECONDS
+            while self._count() < self._expected:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the sends were not delivered within {DRAIN_SECONDS} s")
+                time.sleep(0.05)
+        return measured.rate
 
 
 if __name__ == "__main__":
