@@ -31,7 +31,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
@@ -111,6 +111,10 @@ class InlineConnection:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
 
     async def execute(
         self, statement: Executable, parameters: dict[str, Any] | list[dict[str, Any]] | None = None

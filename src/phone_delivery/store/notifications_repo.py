@@ -68,19 +68,38 @@ _UPDATE_OWNED = update(notifications).where(
 _MARK_SENT = _UPDATE_OWNED.values(status=case((_REPORTED_FINAL, notifications.c.status), else_=SENT))
 # Any other outcome (retry, next sender, failed) only while the notification is still SENDING.
 _UPDATE_OWNED_WHILE_SENDING = _UPDATE_OWNED.where(notifications.c.status == SENDING)
-_TAKE_EARLY_CALLBACKS = (
-    delete(early_callbacks)
-    .where(early_callbacks.c.notification_id.in_(bindparam("notification_ids", expanding=True)))
-    .returning(*early_callbacks.c)
-)
-# The notifications of a list that a worker still holds, locked in id order (PostgreSQL; SQLite's
-# write transaction is the only writer and has no FOR UPDATE).
-_OWNED = (
-    select(notifications.c.id)
-    .where(notifications.c.id.in_(bindparam("ids", expanding=True)), notifications.c.lease_owner == bindparam("worker"))
-    .order_by(notifications.c.id)
-    .with_for_update()
-)
+
+
+def _one_of(column: Any, name: str, array: bool) -> Any:
+    """``column`` is one of the list bound as ``name``: on PostgreSQL one array parameter
+    (``= ANY``), so that the statement is prepared once whatever the list's length; elsewhere an
+    expanding ``IN``."""
+    if array:
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+@functools.cache
+def _take_early_callbacks(array: bool) -> Any:
+    return (
+        delete(early_callbacks)
+        .where(_one_of(early_callbacks.c.notification_id, "notification_ids", array))
+        .returning(*early_callbacks.c)
+    )
+
+
+@functools.cache
+def _owned(array: bool) -> Any:
+    """The notifications of a list that a worker still holds, locked in id order (PostgreSQL;
+    SQLite's write transaction is the only writer and has no FOR UPDATE)."""
+    return (
+        select(notifications.c.id)
+        .where(_one_of(notifications.c.id, "ids", array), notifications.c.lease_owner == bindparam("worker"))
+        .order_by(notifications.c.id)
+        .with_for_update()
+    )
+
+
 _RELEASE_OWNED_FINAL = _UPDATE_OWNED.where(_REPORTED_FINAL).values(
     lease_owner=None, lease_expires_at=None, next_attempt_at=None, updated_at=bindparam("now")
 )
@@ -105,18 +124,20 @@ def _due_statement(skip_locked: bool) -> Any:
     return due.with_for_update(skip_locked=True) if skip_locked else due
 
 
-# Leases the notifications selected and answers them.
-_LEASE = (
-    update(notifications)
-    .where(notifications.c.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        lease_owner=bindparam("worker"),
-        lease_expires_at=bindparam("until"),
-        status=SENDING,
-        updated_at=bindparam("now"),
+@functools.cache
+def _lease(array: bool) -> Any:
+    """Leases the notifications selected and answers them."""
+    return (
+        update(notifications)
+        .where(_one_of(notifications.c.id, "ids", array))
+        .values(
+            lease_owner=bindparam("worker"),
+            lease_expires_at=bindparam("until"),
+            status=SENDING,
+            updated_at=bindparam("now"),
+        )
+        .returning(*notifications.c)
     )
-    .returning(*notifications.c)
-)
 
 
 @dataclass(frozen=True)
@@ -228,6 +249,11 @@ async def read_page(
     return await database.fetch(_page_read(frozenset(params), sender == PINGONE_TWILIO), params)
 
 
+def _arrays(conn: Conn) -> bool:
+    """Whether lists are bound as one array parameter (PostgreSQL) on this connection."""
+    return bool(conn.dialect.name == "postgresql")
+
+
 class NotificationRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
@@ -317,7 +343,8 @@ class NotificationRepository:
         if not notification_ids:
             return {}
         taken: dict[str, list[Row]] = {}
-        for r in await self.conn.execute(_TAKE_EARLY_CALLBACKS, {"notification_ids": notification_ids}):
+        query = _take_early_callbacks(_arrays(self.conn))
+        for r in await self.conn.execute(query, {"notification_ids": notification_ids}):
             taken.setdefault(r.notification_id, []).append(dict(r._mapping))
         return taken
 
@@ -330,7 +357,7 @@ class NotificationRepository:
         if not ids:
             return []
         lease = {"ids": ids, "worker": worker, "now": now, "until": now + lease_ms}
-        return [dict(r._mapping) for r in await self.conn.execute(_LEASE, lease)]
+        return [dict(r._mapping) for r in await self.conn.execute(_lease(_arrays(self.conn)), lease)]
 
     async def mark_lost_attempts(self, notification_ids: list[str], now: int) -> list[str]:
         """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown. Returns the
@@ -382,7 +409,7 @@ class NotificationRepository:
         values (id -> values, each with the same keys), for those of these notifications this worker
         still holds the lease of, in two statements: those locked until the transaction ends, then
         one executemany. Returns the ids that were updated."""
-        found = await self.conn.execute(_OWNED, {"ids": sorted(sends), "worker": worker})
+        found = await self.conn.execute(_owned(_arrays(self.conn)), {"ids": sorted(sends), "worker": worker})
         owned = {str(r[0]) for r in found}
         if owned:
             rows = [{**sends[i], "notification_id": i, "worker": worker} for i in sorted(owned)]
