@@ -53,8 +53,8 @@ def _sends(seed: int) -> list[CountedSend]:
     gate = PolicyGate("sqlite")
     chooser = random.Random(seed)
     contexts = {
-        "env-a": SendContext([], "ALL", frozenset(), "policy-a", "a", RULES),
-        "env-b": SendContext([], "ALL", frozenset(), "policy-b", "b", ENV_QUOTA),
+        "env-a": SendContext((), "ALL", frozenset(), "policy-a", "a", RULES),
+        "env-b": SendContext((), "ALL", frozenset(), "policy-b", "b", ENV_QUOTA),
     }
     sends, now = [], START
     for _ in range(160):

@@ -6,6 +6,7 @@ lost, a read begun before a change, another event loop)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.sql import util as sql_util
 
-from phone_delivery.store import policies_repo
+from phone_delivery.store import listened_cache, policies_repo
 from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
 from phone_delivery.store.notification_settings_repo import NotificationSettingsRepository
@@ -271,3 +272,118 @@ def test_every_table_a_context_is_read_from_notifies_its_changes(postgres: Postg
         return {r["name"] for r in rows}
 
     assert asyncio.run(triggers()) == set(SEND_CONTEXT_TABLES)
+
+
+async def _listen_backends(dsn: str) -> int:
+    admin = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        )
+    finally:
+        await admin.close()
+
+
+def test_a_change_made_here_as_sql_text_is_seen_at_once(postgres: PostgresDatabase) -> None:
+    async def scenario() -> tuple[str, ...]:
+        database = await _prepared(postgres.url)
+        cache = database.send_contexts
+        try:
+            await _listening(database)
+            assert cache is not None and cache._listener is not None
+            await _context(database)
+            await cache._listener.remove_listener(SEND_CONTEXT_CHANNEL, cache._notified)  # held back
+            async with database.write() as conn:
+                await conn.execute(
+                    text("UPDATE notification_settings SET sms_providers_fallback_chain = '[\"as text\"]'")
+                )
+            return (await _context(database)).fallback_chain
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(scenario()) == ("as text",)
+
+
+def test_dispose_stops_listening_for_good(postgres: PostgresDatabase) -> None:
+    async def scenario() -> tuple[int, int, object]:
+        database = await _prepared(postgres.url)
+        cache = database.send_contexts
+        assert cache is not None
+        await _listening(database)
+        listening = await _listen_backends(postgres.dsn)
+        await database.dispose()
+        after = cache.get((ENV, None))  # a use after dispose starts nothing
+        await asyncio.sleep(0.3)
+        return listening, await _listen_backends(postgres.dsn), after
+
+    assert asyncio.run(scenario()) == (1, 0, None)
+
+
+class FreezingRelay:
+    """A TCP relay in front of PostgreSQL that can stop passing bytes without closing anything: a
+    connection the network dropped without a word."""
+
+    def __init__(self) -> None:
+        self.frozen = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", 5432)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if self.frozen.is_set():
+                    await asyncio.Event().wait()  # holds the bytes, and the connection, forever
+                sink.write(data)
+                await sink.drain()
+
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer), return_exceptions=True)
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+def test_a_listening_connection_that_goes_silent_is_given_up(
+    postgres: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listened_cache, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(listened_cache, "HEARTBEAT_TIMEOUT_SECONDS", 0.3)
+
+    async def scenario() -> float:
+        relay = FreezingRelay()
+        await relay.start()
+        database = await _prepared(postgres.url.replace(":5432/", f":{relay.port}/"))
+        cache = database.send_contexts
+        assert cache is not None
+        try:
+            await _listening(database)
+            relay.frozen.set()
+            started = time.monotonic()
+            while cache.listening:
+                assert time.monotonic() - started < BOUND_SECONDS, "a silent listener is still trusted"
+                await asyncio.sleep(0.05)
+            return time.monotonic() - started
+        finally:
+            await asyncio.wait_for(cache.close(), BOUND_SECONDS)  # does not wait on the silent connection
+            database.send_contexts = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(database.dispose(), 1)
+            await relay.close()
+
+    assert asyncio.run(scenario()) < 2.0
+
+
+def test_behind_a_transaction_pooler_nothing_is_kept() -> None:
+    """``prepared_statement_cache_size=0`` is how a URL says pgbouncer in transaction mode, where a
+    LISTEN cannot hear anything."""
+    database = Database("postgresql+asyncpg://postgres@127.0.0.1:6432/db?prepared_statement_cache_size=0")
+    assert database.send_contexts is None
+    assert Database("postgresql+asyncpg://postgres@127.0.0.1:5432/db").send_contexts is not None

@@ -36,6 +36,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 
 from phone_delivery.domain.errors import ServiceUnavailable
 from phone_delivery.store.listened_cache import ListenedCache
@@ -171,8 +172,12 @@ class Database:
             self.writer = create_async_engine(url, pool_size=20, max_overflow=0, isolation_level="READ COMMITTED")
             _ping_when_idle(self.writer.sync_engine)
             self._direct = DirectReads(asyncpg_connect_arguments(self.writer.url))
-            self.send_contexts = ListenedCache(asyncpg_connect_arguments(self.writer.url), SEND_CONTEXT_CHANNEL)
-            event.listen(self.writer.sync_engine, "after_execute", self._note_send_context_change)
+            connect = asyncpg_connect_arguments(self.writer.url)
+            # Behind a pooler in transaction mode (pgbouncer: the URL's prepared_statement_cache_size=0)
+            # a LISTEN stays on a server connection that goes back to the pool: nothing is kept there.
+            if connect.get("statement_cache_size") != 0:
+                self.send_contexts = ListenedCache(connect, SEND_CONTEXT_CHANNEL)
+                event.listen(self.writer.sync_engine, "after_execute", self._note_send_context_change)
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -230,8 +235,8 @@ class Database:
                     # after the commit: a send that reads its context from now on reads it anew
                     if changing is not None and changing in self._changing_send_contexts:
                         self._changing_send_contexts.discard(changing)
-                        assert self.send_contexts is not None
-                        self.send_contexts.forget()
+                        if self.send_contexts is not None:
+                            self.send_contexts.forget()
                 return
             async with self._write_lock():
                 connection = await self._begin_immediate()
@@ -251,9 +256,18 @@ class Database:
             raise unavailable from exc
 
     def _note_send_context_change(self, conn: Connection, statement: Any, *_args: Any) -> None:
-        """SQLAlchemy's ``after_execute``: an INSERT, UPDATE or DELETE of a table send contexts are
-        read from marks its transaction (``write()`` then forgets them once it commits)."""
-        if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) in SEND_CONTEXT_TABLES:
+        """SQLAlchemy's ``after_execute``: a statement that may change a table send contexts are read
+        from marks its transaction (``write()`` then forgets them once it commits)."""
+        if isinstance(statement, UpdateBase):
+            changing = getattr(statement.table, "name", None) in SEND_CONTEXT_TABLES
+        else:  # SQL as text (``text()``, ``exec_driver_sql``): anything but a SELECT naming one of them
+            sql = statement.text if isinstance(statement, TextClause) else statement
+            changing = (
+                isinstance(sql, str)
+                and not sql.lstrip().upper().startswith("SELECT")
+                and any(table in sql for table in SEND_CONTEXT_TABLES)
+            )
+        if changing:
             self._changing_send_contexts.add(conn)
 
     def _unavailable(self, exc: Exception, *, writing: bool) -> ServiceUnavailable | None:
@@ -314,10 +328,10 @@ class Database:
             connection.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
-        if self._direct is not None:
-            await self._direct.close()
         if self.send_contexts is not None:
             await self.send_contexts.close()
+        if self._direct is not None:
+            await self._direct.close()
         await self.writer.dispose()
         for connection in (self._inline, self._inline_write):
             if connection is not None:
