@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry
 
-from phone_delivery.delivery.policy_gate import RefusalMetrics
+from phone_delivery.delivery.policy_gate import RefusalMetrics, SendContextMetrics
 from phone_delivery.delivery.senders import SenderResolver
 from phone_delivery.delivery.service import NotificationService
 from phone_delivery.domain.ports import ProviderFactory
@@ -108,6 +108,8 @@ async def build_services(
         writer,
     )
     refusals = RefusalMetrics(registry) if registry is not None else None
+    if registry is not None and database.send_contexts is not None:
+        registry.register(SendContextMetrics(database.send_contexts))
     notifications = NotificationService(database, cipher, resolver, worker.wake, writer, refusals)
     return Services(
         notifications=notifications,

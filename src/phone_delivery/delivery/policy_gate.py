@@ -6,10 +6,14 @@ routes a send to, and the counters it settles at the end of the outbox transacti
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from phone_delivery.domain.activities import new_activity
 from phone_delivery.domain.cooldowns import cooldown_rule
@@ -26,6 +30,7 @@ from phone_delivery.domain.policy_rules import (
 )
 from phone_delivery.store.counters_repo import CounterRepository, Key
 from phone_delivery.store.database import Conn
+from phone_delivery.store.listened_cache import ListenedCache
 from phone_delivery.store.policies_repo import SendContext
 
 
@@ -42,6 +47,22 @@ class RefusalMetrics:
 
     def count(self, rule: str) -> None:
         self.refused.labels(rule=rule).inc()
+
+
+class SendContextMetrics(Collector):
+    """``phone_delivery_send_contexts_total{source}``: accepts whose send context was kept by this
+    process (``kept``) or read from the database (``database``); PostgreSQL only (``listened_cache``)."""
+
+    def __init__(self, cache: ListenedCache[Any, Any]) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "phone_delivery_send_contexts", "Send contexts kept by this process or read", labels=["source"]
+        )
+        family.add_metric(["kept"], self._cache.hits)
+        family.add_metric(["database"], self._cache.misses)
+        yield family
 
 
 @dataclass

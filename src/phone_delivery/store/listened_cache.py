@@ -62,6 +62,8 @@ class ListenedCache(Generic[K, V]):
         self._retry_at = 0.0
         self._failures = 0  # attempts to listen that failed in a row
         self._closed = False
+        self.hits = 0  # gets answered with a kept value, and not (both only count up)
+        self.misses = 0
 
     @property
     def listening(self) -> bool:
@@ -70,9 +72,12 @@ class ListenedCache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         """The kept value; None when there is none, or the cache cannot keep values right now (then
         it starts listening, for the reads that come after)."""
-        if not self._ready():
-            return None
-        return self._entries.get(key)
+        found = self._entries.get(key) if self._ready() else None
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
 
     def keep(self, key: K, value: V, generation: int) -> None:
         """Keep a value read after ``generation`` was taken, unless something changed since."""
