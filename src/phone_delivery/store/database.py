@@ -171,8 +171,8 @@ class Database:
             # advisory locks and must see what the transaction that held them committed.
             self.writer = create_async_engine(url, pool_size=20, max_overflow=0, isolation_level="READ COMMITTED")
             _ping_when_idle(self.writer.sync_engine)
-            self._direct = DirectReads(asyncpg_connect_arguments(self.writer.url))
             connect = asyncpg_connect_arguments(self.writer.url)
+            self._direct = DirectReads(connect)
             # Behind a pooler in transaction mode (pgbouncer: the URL's prepared_statement_cache_size=0)
             # a LISTEN stays on a server connection that goes back to the pool: nothing is kept there.
             if connect.get("statement_cache_size") != 0:

@@ -190,10 +190,8 @@ def _page_read(filters: frozenset[str], platform_sender: bool) -> PreparedRead:
 def _page_statement(filters: frozenset[str], platform_sender: bool, statuses_array: bool) -> Select[Any]:
     c = notifications.c
     query = select(*_LISTED).where(c.environment_id == bindparam("environment_id"))
-    if "statuses" in filters and statuses_array:  # PostgreSQL: one text[] parameter, whatever its length
-        query = query.where(c.status == any_(bindparam("statuses", type_=ARRAY(String))))
-    elif "statuses" in filters:
-        query = query.where(c.status.in_(bindparam("statuses", expanding=True)))
+    if "statuses" in filters:
+        query = query.where(_one_of(c.status, "statuses", statuses_array))
     if "to" in filters:
         query = query.where(c.to_number == bindparam("to"))
     if platform_sender:
