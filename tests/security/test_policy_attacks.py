@@ -194,6 +194,27 @@ def test_a_tenant_cannot_send_under_another_tenants_policy(stack: Stack, admin_a
     detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "policy.id")
 
 
+def test_a_kept_policy_stays_its_tenants_and_goes_with_its_deletion(stack: Stack, admin_api: Api) -> None:
+    """On PostgreSQL a process keeps a send's context, keyed by environment and policy: the owner's
+    sends under its policy are kept, and still another tenant cannot send under it; once deleted,
+    the very next send under it is refused (and nothing is queued), on both databases."""
+    mine, theirs = new_tenant(stack, admin_api, "mine"), new_tenant(stack, admin_api, "theirs")
+    their_policy = create(theirs.api, theirs.environment_id, name="theirs")
+    under_it = {"deliveryMethod": "SMS", "to": "+14155552671", "message": "m", "policy": {"id": their_policy["id"]}}
+    for _ in range(3):  # the owner's sends under the policy: its context is kept from the second on
+        accepted = theirs.api.post(f"/v1/environments/{theirs.environment_id}/notifications", json=under_it)
+        assert accepted.status_code == 202, accepted.text
+    response = mine.api.post(f"/v1/environments/{mine.environment_id}/notifications", json=under_it)
+    detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "policy.id")
+    assert (
+        mine.api.get(f"/v1/environments/{mine.environment_id}/notifications").json()["_embedded"]["notifications"] == []
+    )
+    gone = theirs.api.delete(policies_path(theirs.environment_id, their_policy["id"]))
+    assert gone.status_code == 204, gone.text
+    response = theirs.api.post(f"/v1/environments/{theirs.environment_id}/notifications", json=under_it)
+    detail(assert_pingone_error(response, 400, "INVALID_DATA"), "INVALID_VALUE", "policy.id")
+
+
 @pytest.mark.parametrize("user_id", ["a\x00b", "line\r\nbreak", "tab\there", "esc\x1b[31m", "del\x7f"])
 def test_control_characters_in_a_user_id_are_refused(admin_api: Api, env: str, user_id: str) -> None:
     """A user id names a quota's and a cooldown's counter: control characters (a NUL cannot even be
