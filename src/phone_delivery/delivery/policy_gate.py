@@ -30,7 +30,7 @@ from phone_delivery.domain.policy_rules import (
 )
 from phone_delivery.store.counters_repo import CounterRepository, Key
 from phone_delivery.store.database import Conn
-from phone_delivery.store.listened_cache import ListenedCache
+from phone_delivery.store.kept_values import KeptValues
 from phone_delivery.store.policies_repo import SendContext
 
 
@@ -51,9 +51,9 @@ class RefusalMetrics:
 
 class SendContextMetrics(Collector):
     """``phone_delivery_send_contexts_total{source}``: accepts whose send context was kept by this
-    process (``kept``) or read from the database (``database``); PostgreSQL only (``listened_cache``)."""
+    process (``kept``) or read from the database (``database``)."""
 
-    def __init__(self, cache: ListenedCache[Any, Any]) -> None:
+    def __init__(self, cache: KeptValues[Any, Any]) -> None:
         self._cache = cache
 
     def collect(self) -> Iterator[CounterMetricFamily]:

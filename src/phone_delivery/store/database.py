@@ -32,17 +32,19 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Dialect, make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
 
 from phone_delivery.domain.errors import ServiceUnavailable
+from phone_delivery.store.kept_values import KeptValues
 from phone_delivery.store.listened_cache import ListenedCache
 from phone_delivery.store.prepared_read import DirectReads, PreparedRead, asyncpg_connect_arguments
 from phone_delivery.store.storage_failures import storage_failure
-from phone_delivery.store.tables import SEND_CONTEXT_CHANNEL, SEND_CONTEXT_TABLES
+from phone_delivery.store.tables import SEND_CONTEXT_CHANNEL, SEND_CONTEXT_TABLES, SEND_CONTEXT_VERSION_SQL
+from phone_delivery.store.versioned_cache import VersionedCache
 
 log = structlog.get_logger(logger_name="phone_delivery.database")
 
@@ -143,10 +145,11 @@ class Database:
         self._inline_write: Connection | None = None
         self.writes_failing: str | None = None  # why writes failed, until probe_write() works again
         self._direct: DirectReads | None = None
-        # PostgreSQL: the send contexts this process keeps (``policies_repo.read_send_context``), and
-        # the write connections whose transaction changed a table they are read from.
-        self.send_contexts: ListenedCache[Any, Any] | None = None
+        # The send contexts this process keeps (``policies_repo.read_send_context``), and on
+        # PostgreSQL the write connections whose transaction changed a table they are read from.
+        self.send_contexts: KeptValues[Any, Any] | None = None
         self._changing_send_contexts: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._listened: ListenedCache[Any, Any] | None = None
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -166,6 +169,7 @@ class Database:
                 isolation_level="AUTOCOMMIT",  # transactions are begun and ended by write() itself
             )
             _sqlite_pragmas(self._inline_writer, None, busy_timeout_ms=0)
+            self.send_contexts = VersionedCache(self._send_context_version)
         else:
             # READ COMMITTED whatever the server's default: the policy counters are read after their
             # advisory locks and must see what the transaction that held them committed.
@@ -176,7 +180,8 @@ class Database:
             # Behind a pooler in transaction mode (pgbouncer: the URL's prepared_statement_cache_size=0)
             # a LISTEN stays on a server connection that goes back to the pool: nothing is kept there.
             if connect.get("statement_cache_size") != 0:
-                self.send_contexts = ListenedCache(connect, SEND_CONTEXT_CHANNEL)
+                self._listened = ListenedCache(connect, SEND_CONTEXT_CHANNEL)
+                self.send_contexts = self._listened
                 event.listen(self.writer.sync_engine, "after_execute", self._note_send_context_change)
         # PostgreSQL reads in autocommit: one round trip per query instead of BEGIN/query/ROLLBACK.
         self._autocommit_reader = self.writer.execution_options(isolation_level="AUTOCOMMIT")
@@ -189,12 +194,11 @@ class Database:
             if self.inline_reader is not None:
                 # One long-lived connection serves every inline read of this process: reads run on
                 # the event loop thread and finish without yielding, so they never overlap.
-                if self._inline is None or self._inline.closed:
-                    self._inline = self.inline_reader.connect()
+                inline = self._inline_read_connection()
                 try:
-                    yield InlineConnection(self._inline)
+                    yield InlineConnection(inline)
                 finally:
-                    self._inline.rollback()
+                    inline.rollback()
                 return
             async with self._autocommit_reader.connect() as conn:
                 yield conn
@@ -235,8 +239,8 @@ class Database:
                     # after the commit: a send that reads its context from now on reads it anew
                     if changing is not None and changing in self._changing_send_contexts:
                         self._changing_send_contexts.discard(changing)
-                        if self.send_contexts is not None:
-                            self.send_contexts.forget()
+                        if self._listened is not None:
+                            self._listened.forget()
                 return
             async with self._write_lock():
                 connection = await self._begin_immediate()
@@ -327,9 +331,26 @@ class Database:
         with self.inline_reader.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
+    def _inline_read_connection(self) -> Connection:
+        assert self.inline_reader is not None
+        if self._inline is None or self._inline.closed:
+            self._inline = self.inline_reader.connect()
+        return self._inline
+
+    def _send_context_version(self) -> int | None:
+        """SQLite: the version of the send contexts' tables now (``versioned_cache``), read in
+        autocommit on the inline read connection; None when it cannot be read."""
+        try:
+            driver = self._inline_read_connection().connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            row = driver.execute(SEND_CONTEXT_VERSION_SQL).fetchone()
+        except (sqlite3.Error, SQLAlchemyError):
+            return None
+        return int(row[0]) if row is not None else None
+
     async def dispose(self) -> None:
-        if self.send_contexts is not None:
-            await self.send_contexts.close()
+        if self._listened is not None:
+            await self._listened.close()
         if self._direct is not None:
             await self._direct.close()
         await self.writer.dispose()

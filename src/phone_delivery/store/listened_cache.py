@@ -69,9 +69,14 @@ class ListenedCache(Generic[K, V]):
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.is_closed() and self._loop is _running_loop()
 
-    def get(self, key: K) -> V | None:
+    def begin(self) -> int:
+        """The generation now: take it before a read, pass it to ``keep`` (``KeptValues``)."""
+        return self.generation
+
+    def get(self, key: K, _token: int | None = None) -> V | None:
         """The kept value; None when there is none, or the cache cannot keep values right now (then
-        it starts listening, for the reads that come after)."""
+        it starts listening, for the reads that come after). Everything kept is current: a change
+        empties the cache (``forget``)."""
         found = self._entries.get(key) if self._ready() else None
         if found is None:
             self.misses += 1
@@ -79,7 +84,7 @@ class ListenedCache(Generic[K, V]):
             self.hits += 1
         return found
 
-    def keep(self, key: K, value: V, generation: int) -> None:
+    def keep(self, key: K, value: V, generation: int | None) -> None:
         """Keep a value read after ``generation`` was taken, unless something changed since."""
         if generation == self.generation and self.listening:
             self._entries.put(key, value, KEEP_SECONDS)

@@ -79,16 +79,17 @@ class SendContext:
 
 async def read_send_context(database: Database, environment_id: str, policy_id: str | None) -> SendContext | None:
     """What a send needs, in one query on its own (``Database.fetch``), or kept from an earlier send
-    on PostgreSQL (``Database.send_contexts``: forgotten at every change of the tables it is read
-    from). None when there is no such environment; ``policy_id`` None when the named policy is not
-    one of this environment's."""
+    (``Database.send_contexts``: never used once a table it is read from has changed). None when
+    there is no such environment; ``policy_id`` None when the named policy is not one of this
+    environment's."""
     kept = database.send_contexts
     key = (environment_id, policy_id)
+    token = None
     if kept is not None:
-        hit: SendContext | None = kept.get(key)
+        token = kept.begin()
+        hit: SendContext | None = kept.get(key, token)
         if hit is not None:
             return hit
-        generation = kept.generation
     query = _CONTEXT_BY_ID if policy_id is not None else _CONTEXT_DEFAULT
     params = {"environment_id": environment_id}
     if policy_id is not None:
@@ -106,7 +107,7 @@ async def read_send_context(database: Database, environment_id: str, policy_id: 
         rules=_parsed_rules(m["rules"]) if m["rules"] is not None else None,
     )
     if kept is not None and (policy_id is None or context.policy_id is not None):
-        kept.keep(key, context, generation)
+        kept.keep(key, context, token)
     return context
 
 

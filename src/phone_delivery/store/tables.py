@@ -248,3 +248,14 @@ notification_counters = Table(
 # keeps (``listened_cache``).
 SEND_CONTEXT_TABLES = ("environments", "notification_settings", "notification_policies")
 SEND_CONTEXT_CHANNEL = "phone_delivery_send_context"
+
+# SQLite has no NOTIFY: there, triggers (migration 0008) add one to this table's single row at every
+# row a statement changes in SEND_CONTEXT_TABLES, and a process keeps a send context only with the
+# version it was read under (``versioned_cache``). On PostgreSQL the row is there and stays at 0.
+send_context_versions = Table(
+    "send_context_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+SEND_CONTEXT_VERSION_SQL = "SELECT version FROM send_context_versions WHERE id = 1"
