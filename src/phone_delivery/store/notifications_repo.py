@@ -89,6 +89,27 @@ def _take_early_callbacks(array: bool) -> Any:
 
 
 @functools.cache
+def _lost_attempts(array: bool) -> Any:
+    """The notifications of a list that have an attempt still IN_PROGRESS."""
+    return select(attempts.c.notification_id).where(
+        _one_of(attempts.c.notification_id, "ids", array), attempts.c.outcome == IN_PROGRESS
+    )
+
+
+@functools.cache
+def _mark_unknown(array: bool) -> Any:
+    return (
+        update(attempts)
+        .where(_one_of(attempts.c.notification_id, "ids", array), attempts.c.outcome == IN_PROGRESS)
+        .values(
+            outcome=UNKNOWN,
+            finished_at=bindparam("now"),
+            error_message="The worker stopped after calling the provider; the message may have been sent.",
+        )
+    )
+
+
+@functools.cache
 def _owned(array: bool) -> Any:
     """The notifications of a list that a worker still holds, locked in id order (PostgreSQL;
     SQLite's write transaction is the only writer and has no FOR UPDATE)."""
@@ -360,25 +381,11 @@ class NotificationRepository:
     async def mark_lost_attempts(self, notification_ids: list[str], now: int) -> list[str]:
         """Attempts left IN_PROGRESS by a worker that died: their outcome is unknown. Returns the
         notifications that had one."""
-        lost = [
-            str(r[0])
-            for r in await self.conn.execute(
-                select(attempts.c.notification_id).where(
-                    attempts.c.notification_id.in_(notification_ids), attempts.c.outcome == IN_PROGRESS
-                )
-            )
-        ]
-        if not lost:
-            return []
-        await self.conn.execute(
-            update(attempts)
-            .where(attempts.c.notification_id.in_(lost), attempts.c.outcome == IN_PROGRESS)
-            .values(
-                outcome=UNKNOWN,
-                finished_at=now,
-                error_message="The worker stopped after calling the provider; the message may have been sent.",
-            )
-        )
+        array = _arrays(self.conn)
+        found = await self.conn.execute(_lost_attempts(array), {"ids": notification_ids})
+        lost = [str(r[0]) for r in found]
+        if lost:
+            await self.conn.execute(_mark_unknown(array), {"ids": lost, "now": now})
         return lost
 
     async def insert_attempts(self, rows: list[dict[str, Any]]) -> None:
