@@ -59,3 +59,10 @@ def test_bench_api_with_two_processes_smoke_run() -> None:
     stdout = _smoke("bench.api", "--workers", "2", "--only", "get one")
     assert "2 API process(es)" in stdout and "of bare" in stdout, stdout
     assert stdout.count("resident memory after the load") == 2, stdout  # one line per API process
+
+
+def test_bench_delivery_smoke_run() -> None:
+    _require_wrk()
+    stdout = _smoke("bench.delivery")
+    assert "round 1:" in stdout and "round 2:" in stdout, stdout
+    assert "pipeline rate:" in stdout and "of the bare relay" in stdout and "median of 2 rounds" in stdout, stdout
