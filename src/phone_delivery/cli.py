@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -117,6 +117,18 @@ def _check_port(host: str, port: int) -> None:
                 "Choose another port with --port (0 picks a free one)."
             )
             raise typer.Exit(1) from None
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived command on the event loop `serve` gets from uvicorn: uvloop where it is
+    installed (uvicorn[standard] brings it, except on Windows), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _run(settings: Settings, application: Any, graceful_seconds: int | None = None) -> None:
@@ -302,7 +314,7 @@ def worker(data_dir: DataDir = None) -> None:
 
     _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
     with _configuration_errors(settings):  # build_services opens keys and database outside any server
-        asyncio.run(run())
+        _run_loop(run())
 
 
 @app.command()

@@ -140,7 +140,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        log.info("worker_started", worker=self.name)
+        loop = type(asyncio.get_running_loop())
+        log.info("worker_started", worker=self.name, event_loop=f"{loop.__module__}.{loop.__qualname__}")
         renewer = asyncio.create_task(self._renew_leases())
         try:
             await self._claim_and_send()
