@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from phone_delivery.delivery.service import notification_activity
 from phone_delivery.domain.notifications import DELIVERED, IN_PROGRESS, SENDING, SENT, SUCCEEDED
@@ -103,6 +103,9 @@ async def _scenario(url: str) -> dict[str, Any]:
                     {"notification_id": "n3", "provider_message_id": "SM-n3", **kept},
                 ],
             )
+        engine = database.writer.sync_engine if not database.sqlite else database._inline_writer
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         async with database.write() as conn:
             results = await _finish_records(conn, [_sent_record(name) for name in ("n1", "n2", "n3", "n4")])
         async with database.read() as conn:
@@ -112,7 +115,16 @@ async def _scenario(url: str) -> dict[str, Any]:
             left = sorted(
                 (r.notification_id, r.provider_message_id) for r in await conn.execute(select(early_callbacks))
             )
-        return {"results": results, "rows": rows, "outcomes": outcomes, "activities": descriptions, "left": left}
+        touching = [sql for sql in statements if "notifications" in sql and "notification_attempts" not in sql]
+        return {
+            "results": results,
+            "rows": rows,
+            "outcomes": outcomes,
+            "activities": descriptions,
+            "left": left,
+            "statements": touching,
+            "postgresql": not database.sqlite,
+        }
     finally:
         await database.dispose()
 
@@ -122,6 +134,9 @@ def test_records_of_sent_tries_in_one_batch(database_url: str) -> None:
     assert found["results"] == ["decided", "decided", "lost", "decided"]
     rows = found["rows"]
     assert (rows["n1"].status, rows["n1"].provider_message_id, rows["n1"].lease_owner) == (SENT, "SM-n1", None)
+    n1 = rows["n1"]
+    assert (n1.sender_id, n1.provider, n1.tries_at_position, n1.updated_at) == ("s", "TWILIO", 1, NOW)
+    assert (n1.lease_expires_at, n1.next_attempt_at, n1.error_code, n1.error_message) == (None, None, None, None)
     assert (rows["n2"].status, rows["n2"].lease_owner) == (DELIVERED, None)  # final stays final
     assert (rows["n3"].status, rows["n3"].lease_owner, rows["n3"].provider_message_id) == (SENDING, "w2", None)
     assert rows["n4"].status == DELIVERED  # the kept callback named this try's sid
@@ -134,3 +149,7 @@ def test_records_of_sent_tries_in_one_batch(database_url: str) -> None:
     ]
     # every kept callback of n4 is gone (the one of an earlier try too); the lost n3 keeps its own
     assert found["left"] == [("n3", "SM-n3")]
+    if found["postgresql"]:  # the sent tries' notifications in one statement, from one array per column
+        first, *others = found["statements"]  # the others: the kept callback's, applied to n4
+        assert first.startswith("WITH owned AS MATERIALIZED"), found["statements"]
+        assert not any("FOR UPDATE" in sql or "lease_owner = " in sql for sql in others), others

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
+    Integer,
     Select,
     String,
     and_,
@@ -118,6 +120,48 @@ def _owned(array: bool) -> Any:
         .where(_one_of(notifications.c.id, "ids", array), notifications.c.lease_owner == bindparam("worker"))
         .order_by(notifications.c.id)
         .with_for_update()
+    )
+
+
+# What a sent try sets, beyond its status: the columns that differ per try, and those it clears.
+_SENT_COLUMNS = ("sender_id", "provider", "provider_message_id", "tries_at_position", "updated_at")
+_SENT_CLEARS = ("lease_owner", "lease_expires_at", "next_attempt_at", "error_code", "error_message")
+
+
+@functools.cache
+def _mark_sent_arrays() -> Any:
+    """PostgreSQL: ``mark_sent_owned_many`` in one statement. The rows this worker still holds are
+    locked in id order first (a materialised CTE, as ``_owned`` locks them), then updated from one
+    array per column (``unnest``), whatever their number: no statement per row."""
+    owned = (
+        select(notifications.c.id)
+        .where(
+            notifications.c.id == any_(bindparam("ids", type_=ARRAY(String))),
+            notifications.c.lease_owner == bindparam("worker"),
+        )
+        .order_by(notifications.c.id)
+        .with_for_update()
+        .cte("owned")
+        .prefix_with("MATERIALIZED")
+    )
+    types = {"tries_at_position": ARRAY(Integer), "updated_at": ARRAY(BigInteger)}
+    sent = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(String)),
+            *(bindparam(column, type_=types.get(column, ARRAY(String))) for column in _SENT_COLUMNS),
+        )
+        .table_valued("id", *_SENT_COLUMNS, name="sent")
+        .render_derived()
+    )
+    return (
+        update(notifications)
+        .values(
+            status=case((_REPORTED_FINAL, notifications.c.status), else_=SENT),
+            **{column: sent.c[column] for column in _SENT_COLUMNS},
+            **dict.fromkeys(_SENT_CLEARS),
+        )
+        .where(notifications.c.id == owned.c.id, sent.c.id == owned.c.id)
+        .returning(notifications.c.id)
     )
 
 
@@ -268,6 +312,11 @@ async def read_page(
     return await database.fetch(_page_read(frozenset(params), sender == PINGONE_TWILIO), params)
 
 
+def _is_sent_try(values: dict[str, Any]) -> bool:
+    """Whether ``values`` are exactly what ``_mark_sent_arrays`` writes."""
+    return values.keys() == {*_SENT_COLUMNS, *_SENT_CLEARS} and all(values[c] is None for c in _SENT_CLEARS)
+
+
 def _arrays(conn: Conn) -> bool:
     """Whether lists are bound as one array parameter (PostgreSQL) on this connection."""
     return bool(conn.dialect.name == "postgresql")
@@ -412,8 +461,15 @@ class NotificationRepository:
     async def mark_sent_owned_many(self, worker: str, sends: dict[str, dict[str, Any]]) -> set[str]:
         """Status SENT (unless a status callback already said DELIVERED/UNDELIVERED) and each one's
         values (id -> values, each with the same keys), for those of these notifications this worker
-        still holds the lease of, in two statements: those locked until the transaction ends, then
-        one executemany. Returns the ids that were updated."""
+        still holds the lease of: on PostgreSQL in one statement (``_mark_sent_arrays``, for the
+        values of a sent try), elsewhere in two: those locked until the transaction ends, then one
+        executemany. Returns the ids that were updated."""
+        if _arrays(self.conn) and all(_is_sent_try(values) for values in sends.values()):
+            ids = sorted(sends)
+            params: dict[str, Any] = {"ids": ids, "worker": worker}
+            for column in _SENT_COLUMNS:
+                params[column] = [sends[i][column] for i in ids]
+            return {str(r[0]) for r in await self.conn.execute(_mark_sent_arrays(), params)}
         found = await self.conn.execute(_owned(_arrays(self.conn)), {"ids": sorted(sends), "worker": worker})
         owned = {str(r[0]) for r in found}
         if owned:
