@@ -64,6 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds = 1, 2
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     work = Path(tempfile.mkdtemp(prefix="pd-bench-delivery-"))
     sandbox_port, service_port, relay_port = free_port(), free_port(), free_port()
@@ -106,7 +108,10 @@ def main() -> None:
                 ready_url=f"http://127.0.0.1:{relay_port}/",
             )
             try:
-                print(f"bare relay: {args.seconds}s of messages through a Starlette endpoint to the sandbox ...")
+                print(
+                    f"bare relay: {args.seconds}s of messages through a Starlette endpoint to the sandbox ...",
+                    flush=True,
+                )
                 rate, _ = wrk_run(
                     f"http://127.0.0.1:{relay_port}/relay",
                     args.seconds,
@@ -163,6 +168,7 @@ def main() -> None:
         print(f"sandbox raw rate:   {raw_rate:,.0f} messages/s")
         print(f"bare relay rate:    {relay_rate:,.0f} messages/s ({relay_rate / raw_rate:.0%} of raw; {what})")
         print(f"pipeline rate:      {pipeline_rate:,.0f} notifications/s end to end ({what})")
+        # with rounds, the ratio of the medians (the rounds' own ratios are printed above)
         print(
             f"ratio: {pipeline_rate / raw_rate:.0%} of the sandbox's raw rate (budget: at least 70%, and 500/s "
             f"on SQLite); {pipeline_rate / relay_rate:.0%} of the bare relay"

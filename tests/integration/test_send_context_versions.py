@@ -14,8 +14,11 @@ import pytest
 
 from phone_delivery.store.database import Database
 from phone_delivery.store.policies_repo import read_send_context
+from phone_delivery.store.tables import SEND_CONTEXT_TABLES
 from phone_delivery.store.versioned_cache import VersionedCache
 from tests.integration.test_send_context_kept import ENV, Counted, _context, _prepared, _set_chain_here
+
+CHANGES = ("INSERT", "UPDATE", "DELETE")
 
 
 def _file(tmp_path: Path) -> Path:
@@ -110,12 +113,33 @@ def test_a_read_that_began_before_a_change_is_not_kept_as_current(tmp_path: Path
     _run(tmp_path, scenario)
 
 
-def test_without_the_version_nothing_is_kept_and_sends_still_read(tmp_path: Path) -> None:
+def test_without_the_version_row_nothing_is_kept_and_sends_and_changes_still_work(tmp_path: Path) -> None:
+    """Deleting the row is how keeping is turned off (the table must stay: its triggers write to
+    it); every send then reads its context, and a change still commits."""
+
     async def scenario(database: Database) -> None:
-        _elsewhere(tmp_path, "DROP TABLE send_context_versions")
+        _elsewhere(tmp_path, "DELETE FROM send_context_versions")
         counted = Counted(database)
         assert {(await _context(database)).fallback_chain for _ in range(3)} == {("first",)}
         assert counted.reads == 3
+        await _set_chain_here(database, ["changed"])
+        assert (await _context(database)).fallback_chain == ("changed",)
+
+    _run(tmp_path, scenario)
+
+
+def test_every_table_a_context_is_read_from_has_its_three_triggers(tmp_path: Path) -> None:
+    """A later migration that rebuilds one of these tables (alembic's batch mode on SQLite copies,
+    drops and renames it) drops its triggers without a word: it must create them again."""
+
+    async def scenario(database: Database) -> None:
+        other = sqlite3.connect(_file(tmp_path))
+        try:
+            rows = other.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        finally:
+            other.close()
+        found = {(table, change) for table, sql in rows for change in CHANGES if f"AFTER {change} ON" in sql}
+        assert found == {(table, change) for table in SEND_CONTEXT_TABLES for change in CHANGES}
 
     _run(tmp_path, scenario)
 
@@ -125,14 +149,20 @@ def test_without_the_version_nothing_is_kept_and_sends_still_read(tmp_path: Path
     [
         "INSERT INTO environments VALUES ('e2', 'n', NULL, 'SANDBOX', 'NA', 1, 1)",
         "UPDATE environments SET name = 'renamed'",
+        "DELETE FROM environments WHERE id = 'bare'",
         "UPDATE notification_settings SET whitelist = '[]'",
-        "INSERT INTO notification_policies VALUES ('p', 'e', 'n', 0, '{}', 1, 1)",
         "DELETE FROM notification_settings",
+        "INSERT INTO notification_policies VALUES ('p2', 'e', 'n2', 0, '{}', 1, 1)",
+        "UPDATE notification_policies SET name = 'renamed'",
+        "DELETE FROM notification_policies",
     ],
 )
 def test_every_kind_of_change_moves_the_version(tmp_path: Path, change: str) -> None:
     async def scenario(database: Database) -> None:
         assert database.send_contexts is not None
+        # an environment with nothing else (its delete cascades to no other table's trigger), a policy
+        _elsewhere(tmp_path, "INSERT INTO environments VALUES ('bare', 'n', NULL, 'SANDBOX', 'NA', 1, 1)")
+        _elsewhere(tmp_path, "INSERT INTO notification_policies VALUES ('p', 'e', 'n', 0, '{}', 1, 1)")
         before = database.send_contexts.begin()
         assert before is not None
         _elsewhere(tmp_path, change)

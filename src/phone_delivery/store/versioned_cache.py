@@ -8,8 +8,12 @@ its primary key, far cheaper than the value's own query) and answers only with a
 the same version. So a change is seen by the next use after its commit, in every process; a value
 whose read began before a change is kept under the older version and never answers again.
 
-A version that cannot be read (the table missing, the file unreadable) keeps nothing: every use
-reads its value anew, and the database's own error comes from that read. Each value is kept
+A version that cannot be read (its row deleted, which is how keeping is turned off; the file
+unreadable) keeps nothing: every use reads its value anew, and the database's own error comes from
+that read. The table itself must stay: the triggers write to it, and every change of those tables
+would fail without it. A migration that rebuilds one of those tables (alembic's batch mode on
+SQLite) drops its triggers and must create them again (``test_send_context_versions`` checks that
+all nine are there). Each value is kept
 ``KEEP_SECONDS`` at most, as on PostgreSQL (``listened_cache``).
 """
 

@@ -34,6 +34,8 @@ def upgrade() -> None:
         return
     # SQLite's triggers are per row: a statement changing n rows adds n, which is just as good (only
     # "it moved" matters). They run in the changing transaction, whichever connection or tool runs it.
+    # A later migration that rebuilds one of these tables (batch mode: copy, drop, rename) drops its
+    # triggers with it and must create them again.
     for table in TABLES:
         for change in CHANGES:
             op.execute(
