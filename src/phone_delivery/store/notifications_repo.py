@@ -131,19 +131,9 @@ _SENT_CLEARS = ("lease_owner", "lease_expires_at", "next_attempt_at", "error_cod
 @functools.cache
 def _mark_sent_arrays() -> Any:
     """PostgreSQL: ``mark_sent_owned_many`` in one statement. The rows this worker still holds are
-    locked in id order first (a materialised CTE, as ``_owned`` locks them), then updated from one
+    locked in id order first (``_owned``, as a materialised CTE), then updated from one
     array per column (``unnest``), whatever their number: no statement per row."""
-    owned = (
-        select(notifications.c.id)
-        .where(
-            notifications.c.id == any_(bindparam("ids", type_=ARRAY(String))),
-            notifications.c.lease_owner == bindparam("worker"),
-        )
-        .order_by(notifications.c.id)
-        .with_for_update()
-        .cte("owned")
-        .prefix_with("MATERIALIZED")
-    )
+    owned = _owned(True).cte("owned").prefix_with("MATERIALIZED")
     types = {"tries_at_position": ARRAY(Integer), "updated_at": ARRAY(BigInteger)}
     sent = (
         func.unnest(

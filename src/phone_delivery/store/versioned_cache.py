@@ -13,8 +13,8 @@ unreadable) keeps nothing: every use reads its value anew, and the database's ow
 that read. The table itself must stay: the triggers write to it, and every change of those tables
 would fail without it. A migration that rebuilds one of those tables (alembic's batch mode on
 SQLite) drops its triggers and must create them again (``test_send_context_versions`` checks that
-all nine are there). Each value is kept
-``KEEP_SECONDS`` at most, as on PostgreSQL (``listened_cache``).
+all nine are there). Each value is kept ``KEEP_SECONDS`` at most, as on PostgreSQL
+(``listened_cache``).
 """
 
 from __future__ import annotations
