@@ -302,7 +302,7 @@ class DeliveryWorker:
             )
             provider_called = True
             result = await resolved.provider.send(message)
-            outcome, result_id = SUCCEEDED, result.provider_message_id
+            outcome, result_id = SUCCEEDED, provider_id(result.provider_message_id)
         except ProviderUnavailable as exc:
             outcome, error_code, error_message = TRANSIENT, _code(exc.provider_code, exc.status), exc.message
             retry_after = _seconds(exc.extra.get("retry_after"))
@@ -544,6 +544,20 @@ async def _finish_records(conn: Conn, records: list[_Record]) -> list[str]:
         else "decided"
         for record in records
     ]
+
+
+# notifications.provider_message_id and the attempts' are VARCHAR(128)
+PROVIDER_ID_MAX = 128
+
+
+def provider_id(value: str | None) -> str | None:
+    """A provider's id for a message, as it is stored: a custom gateway's answer is anyone's text.
+    Without NUL (PostgreSQL refuses it in text) and cut to the column's 128 characters (PostgreSQL
+    refuses longer): either would fail the record of a message that went out, and it would be sent
+    again. CR/LF and non-ASCII are kept as they are (bound parameters, never logged raw)."""
+    if value is None:
+        return None
+    return value.replace("\x00", "")[:PROVIDER_ID_MAX] or None
 
 
 def internal_error_message(exc: Exception) -> str:
