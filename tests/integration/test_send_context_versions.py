@@ -90,6 +90,28 @@ def test_a_change_another_connection_commits_is_seen_at_the_next_use(
     _run(tmp_path, scenario)
 
 
+def test_a_change_rolled_back_moves_nothing(tmp_path: Path) -> None:
+    """The triggers write in the changing transaction: a change that never commits (another
+    process's failed request, a crash mid-way) leaves the version, and what is kept, as they were."""
+
+    async def scenario(database: Database) -> None:
+        assert database.send_contexts is not None
+        counted = Counted(database)
+        await _context(database)
+        before = database.send_contexts.begin()
+        other = sqlite3.connect(_file(tmp_path))
+        try:
+            other.execute("UPDATE notification_settings SET sms_providers_fallback_chain = '[\"never\"]'")
+            other.rollback()
+        finally:
+            other.close()
+        assert database.send_contexts.begin() == before
+        assert (await _context(database)).fallback_chain == ("first",)
+        assert counted.reads == 1
+
+    _run(tmp_path, scenario)
+
+
 def test_a_deleted_environment_sends_no_more(tmp_path: Path) -> None:
     async def scenario(database: Database) -> None:
         assert await read_send_context(database, ENV, None) is not None
