@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
+from tests.security.conftest import OwnService
 from tests.support import Api, Credentials, SandboxAdmin
 
 
@@ -21,8 +22,9 @@ class Tenant:
     api: Api
 
 
-def new_tenant(stack: Stack, admin: Api, name: str) -> Tenant:
-    """An environment and a worker application in it that holds Environment Admin of it alone."""
+def new_tenant(stack: Stack | OwnService, admin: Api, name: str) -> Tenant:
+    """An environment and a worker application in it that holds Environment Admin of it alone, on
+    ``stack`` (the session's service, or one of the test's own)."""
     env = admin.new_environment(name)
     app = admin.post(f"/v1/environments/{env}/applications", json={"name": f"{name} admin"}).json()
     grant = admin.post(

@@ -14,6 +14,7 @@ from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.providers.twilio_accounts import PlatformTwilioProvider
 from phone_delivery.providers.twilio_rest import TwilioBases
 from phone_delivery.settings import Settings
+from phone_delivery.single_flight import SingleFlight
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Database
 from phone_delivery.store.senders_repo import SenderRepository
@@ -30,7 +31,8 @@ class SenderResolver:
     """Resolved senders are kept for ``ttl`` seconds, so a busy worker does not read and decrypt the
     same sender for every message. A change made by this process is seen at once (``forget``); one
     made by another process (an API process beside separate workers) within ``ttl`` seconds. Test
-    sends never use a kept sender (``fresh=True``)."""
+    sends never use a kept sender (``fresh=True``). The sends that miss a kept sender together share
+    one read (``SingleFlight``)."""
 
     def __init__(
         self,
@@ -51,6 +53,9 @@ class SenderResolver:
         self._ttl = ttl
         self._cache: ExpiringCache[tuple[str, str], ResolvedSender] = ExpiringCache()
         self._methods: ExpiringCache[tuple[str, str], tuple[frozenset[str], str]] = ExpiringCache()
+        # the sends and accepts that miss a kept one together share one read
+        self._sender_reads: SingleFlight[tuple[str, str], ResolvedSender] = SingleFlight()
+        self._methods_reads: SingleFlight[tuple[str, str], tuple[frozenset[str], str]] = SingleFlight()
         # Bumped by forget(): a resolve that read the sender before a change never keeps what it read.
         self._generation = 0
         self._platform: ResolvedSender | None = None
@@ -88,12 +93,17 @@ class SenderResolver:
         if entry == PINGONE_TWILIO:
             return self._platform_sender()
         key = (environment_id, entry)
-        hit = None if fresh else self._cache.get(key)
+        if fresh:
+            return await self._read_sender(key)
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
+        return await self._sender_reads.run(key, lambda: self._read_sender(key))
+
+    async def _read_sender(self, key: tuple[str, str]) -> ResolvedSender:
         generation = self._generation
         async with self._database.read() as conn:
-            sender = await SenderRepository(conn, self._cipher).get(environment_id, entry)
+            sender = await SenderRepository(conn, self._cipher).get(*key)
         if sender is None:
             raise ProviderRejected("phone-delivery", "The sender was deleted.", extra={"kind": "sender"})
         provider = self._providers[sender.provider](sender.config, sender.secrets)
@@ -113,9 +123,12 @@ class SenderResolver:
         hit = self._methods.get(key)
         if hit is not None:
             return hit
+        return await self._methods_reads.run(key, lambda: self._read_methods(key))
+
+    async def _read_methods(self, key: tuple[str, str]) -> tuple[frozenset[str], str]:
         generation = self._generation
         async with self._database.read() as conn:
-            row = await SenderRepository(conn, self._cipher).get_public(environment_id, entry)
+            row = await SenderRepository(conn, self._cipher).get_public(*key)
         if row is None:
             found: tuple[frozenset[str], str] = (frozenset(), "the sender was deleted")
         else:
@@ -136,6 +149,8 @@ class SenderResolver:
     def forget(self, environment_id: str, sender_id: str) -> None:
         """The sender changed or is gone: the next resolve reads it again."""
         self._generation += 1
+        self._sender_reads.forget((environment_id, sender_id))
+        self._methods_reads.forget((environment_id, sender_id))
         self._cache.pop((environment_id, sender_id))
         self._methods.pop((environment_id, sender_id))
 

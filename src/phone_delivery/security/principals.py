@@ -10,6 +10,7 @@ from phone_delivery.domain.errors import Unauthenticated
 from phone_delivery.domain.models import ENVIRONMENT_ADMIN, ORGANIZATION_ADMIN, Application, Principal, RoleAssignment
 from phone_delivery.expiring_cache import ExpiringCache
 from phone_delivery.security.tokens import VerifiedToken
+from phone_delivery.single_flight import SingleFlight
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.environments_repo import ApplicationRepository
 
@@ -36,25 +37,41 @@ async def current_principal(conn: Conn, principal: Principal) -> Principal:
 
 
 class PrincipalResolver:
+    """Each caller's principal is kept ``ttl`` seconds; the requests that miss it together share
+    one read (``SingleFlight``). A change made by this process is seen at once (``forget``): a read
+    begun before it keeps nothing (``_generation``), and later requests do not join it."""
+
     def __init__(self, database: Database, ttl: float = 5.0) -> None:
         self._database = database
         self._ttl = ttl
         self._cache: ExpiringCache[str, Principal] = ExpiringCache()
+        self._reads: SingleFlight[str, Principal | None] = SingleFlight()
+        self._generation = 0
 
     async def resolve(self, token: VerifiedToken) -> Principal:
-        hit = self._cache.get(token.client_id)
-        if hit is not None:
-            return hit
-        async with self._database.read() as conn:
-            found = await ApplicationRepository(conn).find_for_token(token.client_id)
-        if found is None or not found[0].enabled or found[0].environment_id != token.environment_id:
-            self._cache.pop(token.client_id)
+        principal = self._cache.get(token.client_id)
+        if principal is None:
+            principal = await self._reads.run(token.client_id, lambda: self._read(token.client_id))
+        # the token's own environment, checked on every use: a kept principal is the application's
+        if principal is None or principal.environment_id != token.environment_id:
             raise Unauthenticated("The application that received this access token no longer exists or is disabled.")
+        return principal
+
+    async def _read(self, client_id: str) -> Principal | None:
+        generation = self._generation
+        async with self._database.read() as conn:
+            found = await ApplicationRepository(conn).find_for_token(client_id)
+        if found is None or not found[0].enabled:
+            self._cache.pop(client_id)
+            return None
         principal = principal_of(*found)
-        self._cache.put(token.client_id, principal, self._ttl)
+        if generation == self._generation:
+            self._cache.put(client_id, principal, self._ttl)
         return principal
 
     def forget(self, client_id: str | None = None) -> None:
+        self._generation += 1
+        self._reads.forget(client_id)
         if client_id is None:
             self._cache.clear()
         else:
