@@ -6,6 +6,7 @@ endpoint that forwards each message to the sandbox with the service's own provid
 no validation, database or worker: the least work any pipeline in Python must do per message.
 
 Usage: python -m bench.delivery [--seconds 10] [--connections 32] [--rounds 1] [--database-url URL]
+       [--separate-worker] [--serve-workers N]
 Budget (issue 4): at least 70% of the sandbox's raw rate and at least 500 notifications/s on SQLite.
 With --rounds N the bare relay and the pipeline are measured N times, alternating (the pipeline on
 the same server each round), and the medians are compared: this machine is shared and noisy.
@@ -28,10 +29,10 @@ import httpx
 
 from bench._servers import (
     ROOT,
-    bootstrap_and_serve,
     free_port,
     messaging_sender,
     python,
+    serve_bootstrapped,
     service_env,
     start,
     stop,
@@ -60,12 +61,20 @@ def main() -> None:
         action="store_true",
         help="run the worker as its own process (phone-delivery worker) instead of inside serve",
     )
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=1,
+        help="serve --workers N: N API processes, each with its own delivery worker unless --separate-worker",
+    )
     parser.add_argument("--smoke", action="store_true", help="a second per measurement, two rounds (CI)")
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds = 1, 2
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.serve_workers < 1:
+        parser.error("--serve-workers must be at least 1")
 
     work = Path(tempfile.mkdtemp(prefix="pd-bench-delivery-"))
     sandbox_port, service_port, relay_port = free_port(), free_port(), free_port()
@@ -125,7 +134,9 @@ def main() -> None:
 
         relay_rates = [relay_round()]
         serve_env = {**env, "PHONE_DELIVERY_WORKER_ENABLED": "false"} if args.separate_worker else env
-        server, api, headers, env_id = bootstrap_and_serve(env, service_port, serve_env)
+        server, api, headers, env_id, _ = serve_bootstrapped(
+            env, service_port, serve_env, ("--workers", str(args.serve_workers))
+        )
         processes.append(server)
         if args.separate_worker:
             processes.append(start(python("-m", "phone_delivery", "worker"), env=env))
