@@ -6,9 +6,11 @@ from sqlalchemy import and_, or_, select
 
 from phone_delivery.domain.models import Activity
 from phone_delivery.store.database import Conn
+from phone_delivery.store.prepared_write import PreparedWrite, execute_many
 from phone_delivery.store.tables import activities
 
 _INSERT = activities.insert()
+_INSERT_MANY = PreparedWrite(_INSERT, [column.key for column in activities.columns])
 
 
 def _row(activity: Activity) -> dict[str, object]:
@@ -25,8 +27,7 @@ class ActivityRepository:
 
     async def insert_many(self, items: list[Activity]) -> None:
         """Many activities in one statement (executemany)."""
-        if items:
-            await self.conn.execute(_INSERT, [_row(activity) for activity in items])
+        await execute_many(self.conn, _INSERT_MANY, [_row(activity) for activity in items])
 
     async def delete(self, activity_id: str) -> None:
         """Take out an activity of this transaction whose event was undone (a refused send's CREATED)."""

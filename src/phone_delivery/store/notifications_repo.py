@@ -39,6 +39,7 @@ from phone_delivery.domain.notifications import (
 from phone_delivery.store.crypto import SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.prepared_read import PreparedRead
+from phone_delivery.store.prepared_write import PreparedWrite, execute_many
 from phone_delivery.store.tables import attempts, early_callbacks, notifications, senders
 
 Row = dict[str, Any]
@@ -60,9 +61,12 @@ _OPEN = _status_in(OPEN_STATUSES)
 # Statuses only a status callback sets: the worker's own record never steps back from them.
 _REPORTED_FINAL = _status_in((DELIVERED, UNDELIVERED))
 _INSERT_NOTIFICATION = notifications.insert()
-_INSERT_ATTEMPT = attempts.insert()
-# The SET clause comes from the keys of the parameters given at execution.
-_FINISH_ATTEMPT = update(attempts).where(attempts.c.id == bindparam("attempt_id"))
+_INSERT_ATTEMPT = PreparedWrite(attempts.insert(), [column.key for column in attempts.columns])
+# An attempt's outcome: what a try learned, by the attempt's id.
+_FINISHED_COLUMNS = ("outcome", "provider", "provider_message_id", "error_code", "error_message", "finished_at")
+_FINISH_ATTEMPT = PreparedWrite(
+    update(attempts).where(attempts.c.id == bindparam("attempt_id")), _FINISHED_COLUMNS, ("attempt_id",)
+)
 _UPDATE_OWNED = update(notifications).where(
     notifications.c.id == bindparam("notification_id"), notifications.c.lease_owner == bindparam("worker")
 )
@@ -428,15 +432,13 @@ class NotificationRepository:
         return lost
 
     async def insert_attempts(self, rows: list[dict[str, Any]]) -> None:
-        """Many attempts in one statement (executemany)."""
-        if rows:
-            await self.conn.execute(_INSERT_ATTEMPT, rows)
+        """Many attempts in one statement (executemany), each with every column."""
+        await execute_many(self.conn, _INSERT_ATTEMPT, rows)
 
     async def finish_attempts(self, rows: list[dict[str, Any]]) -> None:
         """Record the outcome of many attempts in one statement (executemany); each row holds
-        ``attempt_id`` and the same set of columns to set."""
-        if rows:
-            await self.conn.execute(_FINISH_ATTEMPT, rows)
+        ``attempt_id`` and the columns of ``_FINISHED_COLUMNS``."""
+        await execute_many(self.conn, _FINISH_ATTEMPT, rows)
 
     async def update_owned_while_sending(self, notification_id: str, worker: str, values: dict[str, Any]) -> bool:
         """Apply ``values`` if this worker still holds the lease and no callback made the status final."""

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported when a PostgreSQL database is opened: SQLite start
 
 
 @cache
-def _pg() -> PGDialect_asyncpg:
+def postgres_dialect() -> PGDialect_asyncpg:
     from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
     return PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -64,7 +64,7 @@ class PreparedRead:
     def sql_and_arguments(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The SQL text for asyncpg (compiled at the first use) and its arguments in order."""
         if self._sql is None:
-            compiled = self._postgres.compile(dialect=_pg())
+            compiled = self._postgres.compile(dialect=postgres_dialect())
             binds = [(name, compiled.binds[name]) for name in compiled.positiontup or ()]
             self._sql = (
                 str(compiled),
@@ -84,7 +84,7 @@ class PreparedRead:
 def asyncpg_connect_arguments(url: URL) -> dict[str, Any]:
     """asyncpg's keyword arguments for the URL the engine uses (host, port, user, password,
     database and any query options), as SQLAlchemy's own adapter would pass them."""
-    _args, kwargs = _pg().create_connect_args(url)  # type: ignore[no-untyped-call]
+    _args, kwargs = postgres_dialect().create_connect_args(url)  # type: ignore[no-untyped-call]
     arguments = {k: v for k, v in kwargs.items() if k not in _SQLALCHEMY_ONLY}
     if "prepared_statement_cache_size" in kwargs:  # e.g. 0 behind pgbouncer in transaction mode
         arguments["statement_cache_size"] = int(kwargs["prepared_statement_cache_size"])
