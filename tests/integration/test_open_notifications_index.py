@@ -41,9 +41,12 @@ async def _plans(url: str) -> dict[str, str]:
     database = Database(url)
     await upgrade_to_head(database)
     statements: list[tuple[str, Any]] = []
+    ours = make_url(url).database
 
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        statements.append((statement, parameters))
+    def capture(conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        # this database's statements only: the session's service in this process has a worker too
+        if conn.engine.url.database == ours:
+            statements.append((statement, parameters))
 
     try:
         async with database.write() as conn:

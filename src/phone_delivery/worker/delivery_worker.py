@@ -236,6 +236,8 @@ class DeliveryWorker:
                     batch,
                     skip_locked=not self._database.sqlite,
                 )
+                if not rows:
+                    return out
                 lost = await repo.mark_lost_attempts([row["id"] for row in rows], now)
                 if lost:
                     log.warning("attempt_outcome_unknown", notification_ids=lost)
