@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import ssl
+from typing import Any
 
 import asyncpg
 import pytest
@@ -34,6 +37,10 @@ def wrapped(orig: BaseException) -> sa_exc.DBAPIError:
         (asyncpg.exceptions.CannotConnectNowError("starting up"), "shutting down"),
         (ConnectionRefusedError(111, "Connection refused"), "reached"),
         (sa_exc.TimeoutError("pool"), "reached"),
+        (socket.gaierror(-2, "Name or service not known"), "host name"),
+        (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "TLS"),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "TLS"),
+        (asyncpg.exceptions.InterfaceError("pool is closing"), "closing"),  # the direct reads' pool at shutdown
     ],
 )
 def test_the_database_cannot_serve(error: BaseException, words: str) -> None:
@@ -50,7 +57,39 @@ def test_the_database_cannot_serve(error: BaseException, words: str) -> None:
         sqlite_error(sqlite3.SQLITE_CONSTRAINT),
         wrapped(asyncpg.exceptions.QueryCanceledError("statement timeout")),  # 57014: the statement's own doing
         wrapped(asyncpg.exceptions.UniqueViolationError("duplicate key")),
+        asyncpg.exceptions.InterfaceError("cannot perform operation: another operation is in progress"),  # ours
     ],
 )
 def test_anything_else_is_not_database_trouble(error: BaseException) -> None:
     assert storage_failure(error) is None
+
+
+def test_a_database_host_that_does_not_resolve_is_a_503_not_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver raises the resolver's own socket.gaierror (it was a 500 with a traceback)."""
+    import asyncio
+
+    from phone_delivery.domain.errors import ServiceUnavailable
+    from phone_delivery.store.database import Database
+
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "db.unresolvable.test":  # answered here: no query leaves the machine
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+    async def run() -> None:
+        database = Database("postgresql+asyncpg://postgres@db.unresolvable.test:5432/x")
+        try:
+            for use in (database.read, database.write):
+                with pytest.raises(ServiceUnavailable) as raised:
+                    async with use():
+                        pass
+                assert "host name cannot be resolved" in raised.value.message
+            assert database.writes_failing is not None  # /health/ready says so
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())

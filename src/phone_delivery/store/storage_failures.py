@@ -7,7 +7,9 @@ marks the database's writes as failing until one succeeds (``/health/ready`` rep
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import ssl
 
 from sqlalchemy import exc as sa_exc
 
@@ -47,10 +49,18 @@ def storage_failure(error: BaseException) -> str | None:
         return _driver_reason(error.orig) or _driver_reason(error.orig.__cause__ if error.orig else None)
     if isinstance(error, sqlite3.Error):
         return _driver_reason(error)
+    if isinstance(error, socket.gaierror):  # opening a connection: the database's host name
+        return "the database's host name cannot be resolved"
+    if isinstance(error, ssl.SSLError):  # opening a connection with sslmode: the TLS handshake
+        return "the TLS connection to the database failed"
     if isinstance(error, OSError) and error.__class__.__module__ in ("builtins", "asyncio.exceptions"):
         # Opening a connection: the drivers raise the socket's own error (refused, timed out).
         return "the database cannot be reached"
-    return _driver_reason(error) if type(error).__module__.startswith("asyncpg") else None
+    if not type(error).__module__.startswith("asyncpg"):
+        return None
+    if type(error).__name__ == "InterfaceError" and str(error).startswith(("pool is closing", "pool is closed")):
+        return "the database connections are closing (the server is stopping)"  # a request during shutdown
+    return _driver_reason(error)
 
 
 def _driver_reason(error: BaseException | None) -> str | None:
