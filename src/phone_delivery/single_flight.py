@@ -32,6 +32,8 @@ class SingleFlight(Generic[K, V]):
         slot = (asyncio.get_running_loop(), key)
         flight = self._flights.get(slot)
         if flight is None:
+            for stale in [slot for slot in self._flights if slot[0].is_closed()]:
+                del self._flights[stale]  # left by a loop that closed with its lookup pending
             flight = asyncio.ensure_future(lookup())
             self.lookups += 1
             self._flights[slot] = flight

@@ -10,13 +10,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from phone_delivery.domain.models import Activity
 from phone_delivery.store.activities_repo import ActivityRepository
 from phone_delivery.store.database import Database
+from phone_delivery.store.notifications_repo import NotificationRepository
 from phone_delivery.store.prepared_write import PreparedWrite
-from phone_delivery.store.tables import activities
+from phone_delivery.store.tables import activities, attempts, notifications
 from tests.conftest import Stack
 
 
@@ -87,3 +88,88 @@ def test_many_row_writes_are_the_transactions(
     expected = 2 if stack.backend == "postgresql" and begun else 0  # the rolled-back write and the kept one
     assert len(driver_runs) == expected, driver_runs
     assert all(sql.startswith("INSERT INTO activities") for sql in driver_runs)
+
+
+def test_attempts_opened_and_finished_on_the_driver_keep_every_column(
+    stack: Stack, env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attempts' INSERT and the outcome's UPDATE, whose compiled SET order differs from the
+    order of its columns' names: each value lands in its own column."""
+    driver_runs: list[str] = []
+    original = PreparedWrite.sql_and_arguments
+
+    def spied(self: PreparedWrite, rows: Any) -> Any:
+        sql, arguments = original(self, rows)
+        driver_runs.append(sql)
+        return sql, arguments
+
+    monkeypatch.setattr(PreparedWrite, "sql_and_arguments", spied)
+    notification_id = str(uuid.uuid4())
+    opened = [
+        {
+            "id": str(uuid.uuid4()),
+            "notification_id": notification_id,
+            "sender_id": f"sender {i}",
+            "provider": None,
+            "outcome": "IN_PROGRESS",
+            "provider_message_id": None,
+            "error_code": None,
+            "error_message": None,
+            "worker": "worker ü",
+            "started_at": 1_000 + i,
+            "finished_at": None,
+        }
+        for i in range(3)
+    ]
+    finished = [
+        {
+            "attempt_id": row["id"],
+            "outcome": f"OUTCOME_{i}",
+            "provider": f"PROVIDER_{i}",
+            "provider_message_id": f"SM{i}",
+            "error_code": None if i == 0 else f"code {i}",
+            "error_message": None if i == 0 else f'message {i}: "☎" \\',
+            "finished_at": 2_000 + i,
+        }
+        for i, row in enumerate(opened)
+    ]
+
+    async def run() -> list[dict[str, Any]]:
+        database = Database(stack.database_url)
+        try:
+            async with database.write() as conn:
+                await conn.execute(
+                    insert(notifications).values(
+                        id=notification_id,
+                        environment_id=env,
+                        delivery_method="SMS",
+                        to_number="+14155552671",
+                        content_ciphertext="x",
+                        status="SENDING",
+                        chain=[],
+                        chain_position=0,
+                        tries_at_position=0,
+                        created_at=1,
+                        updated_at=1,
+                    )
+                )
+                await NotificationRepository(conn).insert_attempts(opened)
+            async with database.write() as conn:
+                await conn.execute(text("SELECT 1"))
+                await NotificationRepository(conn).finish_attempts(finished)
+            async with database.read() as conn:
+                query = select(attempts).where(attempts.c.notification_id == notification_id)
+                return [dict(row._mapping) for row in await conn.execute(query.order_by(attempts.c.started_at))]
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(run())
+    expected = [
+        {**row, **{k: v for k, v in done.items() if k != "attempt_id"}}
+        for row, done in zip(opened, finished, strict=True)
+    ]
+    assert rows == expected
+    if stack.backend == "postgresql":
+        assert [sql.split()[0] for sql in driver_runs] == ["INSERT", "UPDATE"]
+    else:
+        assert driver_runs == []

@@ -99,8 +99,9 @@ def test_a_request_after_disabling_an_application_does_not_share_a_read_begun_be
     tenant = new_tenant(fresh, admin, "disabled-later")
     path = f"/v1/environments/{tenant.environment_id}"
     first: list[int] = []
-    slow.after = 0.8  # the first request's read ends (the application enabled), then waits
-    early = threading.Thread(target=lambda: first.append(tenant.api.get(path).status_code))
+    early_client = Api(fresh.url, tenant.creds)  # a client of its own for the other thread
+    slow.after = 3.0  # the first request's read ends (the application enabled), then waits
+    early = threading.Thread(target=lambda: first.append(early_client.get(path).status_code))
     early.start()
     deadline = time.monotonic() + 5
     while not slow.reads[f"application {tenant.creds.client_id}"] and time.monotonic() < deadline:
@@ -113,6 +114,7 @@ def test_a_request_after_disabling_an_application_does_not_share_a_read_begun_be
     assert disabled.status_code == 200, disabled.text
     # a request made after the change: its own read, not the one still waiting with "enabled"
     assert tenant.api.get(path).status_code == 401
+    assert early.is_alive(), "the early read ended before the change: this run proves nothing"
     early.join(timeout=10)
     assert first == [200]  # it began before the change
     # what the early read saw is not kept either
@@ -145,7 +147,9 @@ def test_a_burst_of_sends_reads_its_sender_once_to_accept_and_once_to_send(
     assert sum(statuses.values()) == BURST and set(statuses) <= {"SENT", "DELIVERED"}, statuses
     sends = [r for r in sandbox.requests(account["accountSid"]) if r["path"].endswith("/Messages.json")]
     assert len(sends) == BURST
-    # without the shared reads: one read per accept (32), and one per send of the worker's first batch
     read = slow.reads - before
-    assert read[f"sender methods {sender_id}"] == 1, read
-    assert read[f"sender {sender_id}"] == 1, read
+    # Without the shared reads: one read per accept (32), and one per send of the worker's first
+    # claims. With them, one per moment a kept value is missing: one, or two should the 2 s a sender
+    # is kept run out during the burst on a slow machine.
+    assert 1 <= read[f"sender methods {sender_id}"] <= 2, read
+    assert 1 <= read[f"sender {sender_id}"] <= 2, read

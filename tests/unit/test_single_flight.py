@@ -122,3 +122,4 @@ def test_a_lookup_left_on_a_closed_loop_is_not_shared_with_a_new_one() -> None:
         return await flights.run("k", fresh)
 
     assert asyncio.run(later()) == "new loop"
+    assert flights._flights == {}  # the closed loop's lookup is not held any more

@@ -39,7 +39,7 @@ def wrapped(orig: BaseException) -> sa_exc.DBAPIError:
         (sa_exc.TimeoutError("pool"), "reached"),
         (socket.gaierror(-2, "Name or service not known"), "host name"),
         (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "TLS"),
-        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "TLS"),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "certificate could not be verified"),
         (asyncpg.exceptions.InterfaceError("pool is closing"), "closing"),  # the direct reads' pool at shutdown
     ],
 )

@@ -9,8 +9,11 @@ asyncpg's own work; ``docs/benchmarks.md``). Anywhere else (SQLite, a transactio
 the driver, rows whose keys differ) it runs through SQLAlchemy as before.
 
 Only columns whose values asyncpg takes as they are belong here (text and integers: no JSON or
-other processed types), and only statements whose errors nobody catches as SQLAlchemy's
-(``IntegrityError``): the driver's own errors propagate, and ``storage_failures`` reads those too.
+other processed types), and only statements whose errors nobody needs as SQLAlchemy's: the
+driver's own errors propagate (an ``IntegrityError`` handler around them would not see a
+``UniqueViolationError``), and ``storage_failures`` reads those too. Whether the transaction is open
+is asked of asyncpg (``is_in_transaction``, the server's own status) as well as of SQLAlchemy's
+adapter, whose bookkeeping differs between its versions.
 """
 
 from __future__ import annotations
@@ -60,12 +63,18 @@ async def execute_many(conn: Conn, write: PreparedWrite, rows: Sequence[dict[str
 
 
 async def _begun_driver(conn: Conn) -> Any:
-    """The asyncpg connection under ``conn`` when SQLAlchemy has begun its transaction on it
-    (its adapter begins one at the first statement); None otherwise."""
+    """The asyncpg connection under ``conn`` when SQLAlchemy's transaction is open on it (its adapter
+    begins one at the first statement); None otherwise."""
     if not isinstance(conn, AsyncConnection) or conn.dialect.name != "postgresql":
         return None
     raw = await conn.get_raw_connection()
-    adapted = raw.dbapi_connection
-    if getattr(adapted, "_transaction", None) is None:  # SQLAlchemy's adapter, 2.0: nothing begun yet
+    driver = raw.driver_connection
+    # Both must say so: asyncpg that the server is in a transaction, SQLAlchemy's adapter that it is
+    # its own (the one it commits or rolls back; 2.0 and 2.1 name it ``_transaction``, 2.0 may set it
+    # before BEGIN has run, which asyncpg then denies). Should a later SQLAlchemy rename it, every
+    # write takes SQLAlchemy's path: slower, never outside the transaction (test_prepared_write).
+    if driver is None or not driver.is_in_transaction():
         return None
-    return raw.driver_connection
+    if getattr(raw.dbapi_connection, "_transaction", None) is None:
+        return None
+    return driver

@@ -49,8 +49,12 @@ def storage_failure(error: BaseException) -> str | None:
         return _driver_reason(error.orig) or _driver_reason(error.orig.__cause__ if error.orig else None)
     if isinstance(error, sqlite3.Error):
         return _driver_reason(error)
+    # Only errors raised inside Database.read()/write() come here, where no provider is called (a
+    # provider's resolver errors are HostNotFound, its connection errors httpx's).
     if isinstance(error, socket.gaierror):  # opening a connection: the database's host name
         return "the database's host name cannot be resolved"
+    if isinstance(error, ssl.SSLCertVerificationError):  # a configuration to fix, said as such
+        return "the database's TLS certificate could not be verified (check the URL's sslmode and CA)"
     if isinstance(error, ssl.SSLError):  # opening a connection with sslmode: the TLS handshake
         return "the TLS connection to the database failed"
     if isinstance(error, OSError) and error.__class__.__module__ in ("builtins", "asyncio.exceptions"):
