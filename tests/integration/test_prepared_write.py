@@ -56,20 +56,23 @@ async def stored(database: Database, ids: list[str]) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in rows]
 
 
-@pytest.mark.parametrize("begun", [True, False], ids=["after a statement", "first in the transaction"])
-def test_many_row_writes_are_the_transactions(
-    stack: Stack, env: str, begun: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    driver_runs: list[str] = []  # the writes that took the driver's own executemany
+@pytest.fixture
+def driver_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of the writes that took the driver's own executemany, in order."""
+    runs: list[str] = []
     original = PreparedWrite.sql_and_arguments
 
     def spied(self: PreparedWrite, rows: Any) -> Any:
         sql, arguments = original(self, rows)
-        driver_runs.append(sql)
+        runs.append(sql)
         return sql, arguments
 
     monkeypatch.setattr(PreparedWrite, "sql_and_arguments", spied)
+    return runs
 
+
+@pytest.mark.parametrize("begun", [True, False], ids=["after a statement", "first in the transaction"])
+def test_many_row_writes_are_the_transactions(stack: Stack, env: str, begun: bool, driver_runs: list[str]) -> None:
     async def run() -> None:
         database = Database(stack.database_url)
         try:
@@ -91,19 +94,10 @@ def test_many_row_writes_are_the_transactions(
 
 
 def test_attempts_opened_and_finished_on_the_driver_keep_every_column(
-    stack: Stack, env: str, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, env: str, driver_runs: list[str]
 ) -> None:
     """The attempts' INSERT and the outcome's UPDATE, whose compiled SET order differs from the
     order of its columns' names: each value lands in its own column."""
-    driver_runs: list[str] = []
-    original = PreparedWrite.sql_and_arguments
-
-    def spied(self: PreparedWrite, rows: Any) -> Any:
-        sql, arguments = original(self, rows)
-        driver_runs.append(sql)
-        return sql, arguments
-
-    monkeypatch.setattr(PreparedWrite, "sql_and_arguments", spied)
     notification_id = str(uuid.uuid4())
     opened = [
         {

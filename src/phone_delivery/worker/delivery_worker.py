@@ -53,6 +53,7 @@ from phone_delivery.store.counters_repo import CounterRepository
 from phone_delivery.store.crypto import KeyringError, SecretCipher
 from phone_delivery.store.database import Conn, Database
 from phone_delivery.store.notifications_repo import NotificationRepository, unseal
+from phone_delivery.store.tables import notifications
 
 log = structlog.get_logger(logger_name="phone_delivery.worker")
 # Policy counters: a row untouched for two days is in a window over for every rule (a day at most),
@@ -548,8 +549,14 @@ async def _finish_records(conn: Conn, records: list[_Record]) -> list[str]:
     ]
 
 
-# notifications.provider_message_id and the attempts' are VARCHAR(128)
-PROVIDER_ID_MAX = 128
+def _column_length(column: Any) -> int:
+    length = getattr(column.type, "length", None)
+    assert isinstance(length, int), f"{column} has no length"
+    return length
+
+
+# the column's length (notifications.provider_message_id; the attempts' has the same)
+PROVIDER_ID_MAX = _column_length(notifications.c.provider_message_id)
 
 
 def provider_id(value: str | None) -> str | None:
