@@ -324,6 +324,8 @@ class DeliveryWorker:
         elapsed = time.perf_counter() - started
         self._metrics.attempts.labels(provider_name or "unknown", outcome).inc()
         self._metrics.latency.labels(provider_name or "unknown").observe(elapsed)
+        # a provider's answer is anyone's text: stored as its columns can hold it
+        error_code, error_message = stored_text(error_code, ERROR_CODE_MAX), stored_text(error_message)
         await self._record(
             item, provider_name, outcome, result_id, error_code, error_message, retry_after, provider_called
         )
@@ -555,18 +557,25 @@ def _column_length(column: Any) -> int:
     return length
 
 
-# the column's length (notifications.provider_message_id; the attempts' has the same)
+# the columns' lengths (the notification's; the attempt's are the same)
 PROVIDER_ID_MAX = _column_length(notifications.c.provider_message_id)
+ERROR_CODE_MAX = _column_length(notifications.c.error_code)
+
+
+def stored_text(value: str | None, length: int | None = None) -> str | None:
+    """A provider's text (a custom gateway's answer is anyone's), as it is stored: without NUL
+    (PostgreSQL refuses it in text) and cut to its column's ``length`` (PostgreSQL refuses longer).
+    Either would fail the record of the try: the notification stayed SENDING until its lease ran
+    out, and was sent again. CR/LF and non-ASCII are kept as they are (bound parameters, never
+    logged raw)."""
+    if value is None:
+        return None
+    return value.replace("\x00", "")[:length] or None
 
 
 def provider_id(value: str | None) -> str | None:
-    """A provider's id for a message, as it is stored: a custom gateway's answer is anyone's text.
-    Without NUL (PostgreSQL refuses it in text) and cut to the column's 128 characters (PostgreSQL
-    refuses longer): either would fail the record of a message that went out, and it would be sent
-    again. CR/LF and non-ASCII are kept as they are (bound parameters, never logged raw)."""
-    if value is None:
-        return None
-    return value.replace("\x00", "")[:PROVIDER_ID_MAX] or None
+    """A provider's id for a message, as it is stored (``stored_text``)."""
+    return stored_text(value, PROVIDER_ID_MAX)
 
 
 def internal_error_message(exc: Exception) -> str:
