@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 
@@ -181,6 +182,17 @@ def _due_statement(skip_locked: bool) -> Any:
         .limit(bindparam("batch"))
     )
     return due.with_for_update(skip_locked=True) if skip_locked else due
+
+
+# PostgreSQL, for the rest of the claim's transaction: find the due notifications by walking
+# ix_notifications_open in order, whatever the statistics say. While a table grows faster than
+# autovacuum analyzes it (a burst into a new database), the planner believes a handful of rows are
+# open and reads every due one with a bitmap scan, then sorts them for the LIMIT: 12 ms a claim at a
+# backlog of 12,000, which made the claim loop the worker's bound (docs/benchmarks.md). The ordered
+# index scan stops after ``batch`` rows it can lock at any backlog.
+_INDEX_ORDER_ONLY = text(
+    "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
+)
 
 
 @functools.cache
@@ -415,6 +427,8 @@ class NotificationRepository:
         claimers skip each other's locked rows; on SQLite the caller's write transaction is the single
         writer."""
         due = {"now": now, "batch": batch}
+        if skip_locked:
+            await self.conn.execute(_INDEX_ORDER_ONLY)
         ids = [r[0] for r in await self.conn.execute(_due_statement(skip_locked), due)]
         if not ids:
             return []
