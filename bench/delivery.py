@@ -39,7 +39,6 @@ from bench._servers import (
     wrk_run,
 )
 
-
 # How often the drain is checked. Each check is a request the sandbox answers on the cores being
 # measured, so it is cheap (one kept connection) and not too frequent; 20 ms is 0.1% of a 20 s drain.
 DRAIN_POLL_SECONDS = 0.02
