@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -36,28 +36,49 @@ from phone_delivery.sandbox.app import create_sandbox_app
 from phone_delivery.sandbox.state import SandboxState
 from phone_delivery.settings import Settings
 from phone_delivery.shutdown_signals import stop_on_exit_signals
+from phone_delivery.worker.worker_process import WorkerProcess
 
 SANDBOX_MOUNT = "/sandbox"
 
 
 def create_app(
-    settings: Settings, sandbox: SandboxState | None = None, address_guard: AddressGuard | None = None
+    settings: Settings,
+    sandbox: SandboxState | None = None,
+    address_guard: AddressGuard | None = None,
+    worker_environment: Mapping[str, str] | None = None,
 ) -> ASGIApp:
     """The service. With ``sandbox`` the Twilio stand-in is mounted under /sandbox (dev mode);
-    ``address_guard`` replaces the settings' one (tests inject a resolver)."""
+    ``address_guard`` replaces the settings' one (tests inject a resolver). With
+    ``worker_environment`` (and ``settings.worker_enabled``) the delivery worker runs in a process of
+    its own with that environment, started, woken and stopped by this app's lifespan
+    (worker/worker_process.py); without it, on this app's event loop."""
 
     registry = CollectorRegistry()
+    worker_process = (
+        WorkerProcess(dict(worker_environment), settings.shutdown_seconds, registry)
+        if worker_environment is not None and settings.worker_enabled
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = app.state.services = await build_services(settings, sandbox, registry, address_guard)
-        worker = asyncio.create_task(services.worker.run()) if settings.worker_enabled else None
-        restore_signals = stop_on_exit_signals(services.worker.stop) if worker is not None else None
+        services = app.state.services = await build_services(settings, sandbox, registry, address_guard, worker_process)
+        worker = None
+        if worker_process is not None:
+            await worker_process.start()
+            restore_signals = stop_on_exit_signals(worker_process.stop)
+        elif settings.worker_enabled:
+            worker = asyncio.create_task(services.worker.run())
+            restore_signals = stop_on_exit_signals(services.worker.stop)
+        else:
+            restore_signals = None
         try:
             yield
         finally:
             if restore_signals is not None:
                 restore_signals()
+            if worker_process is not None:
+                await worker_process.wait()
             if worker is not None:
                 services.worker.stop()
                 await worker
@@ -74,6 +95,7 @@ def create_app(
         static_url="/docs/static",
     )
     app.state.metrics_registry = registry
+    app.state.worker_process = worker_process
     install_error_handlers(app)
     openapi_document.install(app)
     modules = (

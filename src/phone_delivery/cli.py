@@ -221,7 +221,7 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None, worker
         )
         raise typer.Exit(1)
     _check_port(settings.host, settings.port)
-    _echo(_startup_summary(settings, key_ids))
+    _echo(_startup_summary(settings, key_ids, workers))
     if not settings.public_base_url:
         _echo(
             "warning: PHONE_DELIVERY_PUBLIC_BASE_URL is not set: links and token issuers follow each request's "
@@ -229,9 +229,26 @@ def serve(data_dir: DataDir = None, host: Host = None, port: Port = None, worker
             "callbacks are not requested. Set it to the address clients use (docs/security.md, Tokens)."
         )
     if workers == 1:
-        _run(settings, create_app(settings))
+        _run(settings, create_app(settings, worker_environment=_worker_environment(settings)))
     else:
         _run_processes(settings, workers)
+
+
+def _worker_runs_separately(settings: Settings) -> bool:
+    """Whether ``serve`` (one API process) starts its delivery worker as a process of its own."""
+    from phone_delivery.worker.worker_process import cores_available
+
+    if not settings.worker_enabled:
+        return False
+    return settings.worker_process == "separate" or (settings.worker_process == "auto" and cores_available() > 1)
+
+
+def _worker_environment(settings: Settings) -> dict[str, str] | None:
+    """The environment of serve's worker process (this one's, with the command line's data folder), or
+    None when the worker runs on serve's event loop."""
+    if not _worker_runs_separately(settings):
+        return None
+    return {**os.environ, "PHONE_DELIVERY_DATA_DIR": str(settings.data_dir.resolve())}
 
 
 @app.command()
@@ -293,26 +310,40 @@ def dev(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     _run(settings, create_app(settings, sandbox), SANDBOX_GRACEFUL_SECONDS)
 
 
+LinkFd = Annotated[
+    int | None,
+    # serve's end of a socket pair, when serve started this worker (worker/worker_process.py)
+    typer.Option("--link-fd", hidden=True),
+]
+
+
 @app.command()
-def worker(data_dir: DataDir = None) -> None:
+def worker(data_dir: DataDir = None, link_fd: LinkFd = None) -> None:
     """Run the delivery worker alone (no HTTP server): any number can share one PostgreSQL database."""
     from phone_delivery.logging_setup import configure_logging
     from phone_delivery.runtime import build_services
+    from phone_delivery.worker.worker_process import serve_link
 
     settings = _settings(data_dir=data_dir)
     configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> None:
         services = await build_services(settings)
+        delivery = services.worker
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, services.worker.stop)
+            loop.add_signal_handler(signum, delivery.stop)
+        link = asyncio.create_task(serve_link(link_fd, delivery)) if link_fd is not None else None
         try:
-            await services.worker.run()
+            await delivery.run()
         finally:
+            if link is not None:
+                link.cancel()
+                await asyncio.gather(link, return_exceptions=True)
             await services.close()
 
-    _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
+    if link_fd is None:
+        _echo("delivery worker starting; stop it with Ctrl-C or SIGTERM")
     with _configuration_errors(settings):  # build_services opens keys and database outside any server
         _run_loop(run())
 
@@ -467,7 +498,7 @@ async def _preflight(settings: Settings) -> tuple[bool, list[str]]:
         await database.dispose()
 
 
-def _startup_summary(settings: Settings, key_ids: list[str]) -> str:
+def _startup_summary(settings: Settings, key_ids: list[str], workers: int = 1) -> str:
     """What ``serve`` runs with, in a few lines: an operator sees at once a setting that is off."""
     from urllib.parse import urlsplit
 
@@ -496,9 +527,19 @@ def _startup_summary(settings: Settings, key_ids: list[str]) -> str:
         f"  provider hosts  {', '.join(hosts)}",
         f"  public URL      {settings.public_base_url or 'not set (see the warning below)'}",
         f"  PINGONE_TWILIO  {platform}",
-        f"  worker          {'in this process' if settings.worker_enabled else 'not here (run phone-delivery worker)'}",
+        f"  worker          {_worker_summary(settings, workers)}",
     ]
     return "\n".join(lines)
+
+
+def _worker_summary(settings: Settings, workers: int) -> str:
+    if not settings.worker_enabled:
+        return "not here (run phone-delivery worker)"
+    if workers > 1:
+        return "in each API process"
+    if _worker_runs_separately(settings):
+        return "in a process of its own, started by this one (PHONE_DELIVERY_WORKER_PROCESS)"
+    return "in this process"
 
 
 async def _bootstrap(settings: Settings) -> dict[str, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -28,6 +29,7 @@ from phone_delivery.store.database import Database
 from phone_delivery.store.migrate import upgrade_to_head
 from phone_delivery.store.sender_store import SqlSenderTransactions
 from phone_delivery.worker.delivery_worker import DeliveryWorker, WorkerMetrics
+from phone_delivery.worker.worker_process import WorkerProcess
 
 
 @dataclass
@@ -62,8 +64,12 @@ async def build_services(
     sandbox: SandboxState | None = None,
     registry: CollectorRegistry | None = None,
     address_guard: AddressGuard | None = None,
+    worker_elsewhere: WorkerProcess | None = None,
 ) -> Services:
-    """``address_guard`` replaces the one built from the settings (tests inject a resolver)."""
+    """``address_guard`` replaces the one built from the settings (tests inject a resolver).
+    ``worker_elsewhere``: the delivery worker runs in that process (worker/worker_process.py), woken
+    when a notification is accepted and told when a sender changes; this process's worker is never
+    run then, and its metrics (the other process's) are not registered in ``registry``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     cipher = open_cipher(settings)
     database = Database(settings.resolved_database_url)
@@ -95,7 +101,7 @@ async def build_services(
         providers,
         settings.max_senders_per_environment,
         url_guard,
-        changed=resolver.forget,
+        changed=_forget_everywhere(resolver, worker_elsewhere),
     )
     writer = BatchWriter(database)
     worker = DeliveryWorker(
@@ -103,14 +109,14 @@ async def build_services(
         cipher,
         resolver,
         settings,
-        WorkerMetrics(registry or CollectorRegistry()),
+        WorkerMetrics(registry if registry is not None and worker_elsewhere is None else CollectorRegistry()),
         settings.public_base_url,
         writer,
     )
     refusals = RefusalMetrics(registry) if registry is not None else None
     if registry is not None and database.send_contexts is not None:
         registry.register(SendContextMetrics(database.send_contexts))
-    notifications = NotificationService(database, cipher, resolver, worker.wake, writer, refusals)
+    notifications = NotificationService(database, cipher, resolver, (worker_elsewhere or worker).wake, writer, refusals)
     return Services(
         notifications=notifications,
         worker=worker,
@@ -126,3 +132,15 @@ async def build_services(
         sandbox=sandbox,
         writer=writer,
     )
+
+
+def _forget_everywhere(resolver: SenderResolver, worker: WorkerProcess | None) -> Callable[[str, str], None]:
+    """What a sender's replace or delete calls: this process forgets it, and so does the worker."""
+    if worker is None:
+        return resolver.forget
+
+    def forget(environment_id: str, sender_id: str) -> None:
+        resolver.forget(environment_id, sender_id)
+        worker.forget(environment_id, sender_id)
+
+    return forget

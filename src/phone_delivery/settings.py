@@ -7,6 +7,7 @@ Every field maps to an environment variable with the ``PHONE_DELIVERY_`` prefix
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
         description="The 'aud' claim of issued access tokens; the API accepts no other.",
     )
     worker_enabled: bool = Field(default=True, description="Run the delivery worker inside serve/dev.")
+    worker_process: Literal["auto", "separate", "shared"] = Field(
+        default="auto",
+        description="Where serve (with one API process) runs its delivery worker: 'separate' in a process of "
+        "its own that serve starts, wakes and stops; 'shared' on the API process's event loop; 'auto' "
+        "separate when this process may use more than one core.",
+    )
     worker_concurrency: int = Field(default=32, ge=1, le=1000, description="Notifications sent at once per worker.")
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="Idle wait between claims.")
     lease_seconds: float = Field(

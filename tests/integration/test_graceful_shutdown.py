@@ -1,11 +1,14 @@
 """SIGTERM to `phone-delivery serve` while 200 sends are in flight on a slow sandbox: the worker claims
 nothing more, the 200 finish and are recorded, the rest stay QUEUED; a restart sends those. None is
 lost, none sent twice, nothing is left IN_PROGRESS. A send that outlasts PHONE_DELIVERY_SHUTDOWN_SECONDS
-does not hold the process: it is cancelled and keeps its lease, as after a crash. Both databases."""
+does not hold the process: it is cancelled and keeps its lease, as after a crash. Both databases, and
+both places of serve's worker (PHONE_DELIVERY_WORKER_PROCESS): on serve's event loop, and in the
+process of its own that serve starts and stops."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -42,6 +45,27 @@ GONE_OUT = ("SENT", "DELIVERED")  # DELIVERED once the sandbox's status callback
 def setup(sandbox: SandboxAdmin, tmp_path: Path, database_url: str) -> Iterator[dict[str, Any]]:
     with delivery_stack(sandbox, tmp_path, database_url) as stack:
         yield stack
+
+
+@pytest.fixture(params=["shared", "separate"])
+def worker_process(request: pytest.FixtureRequest) -> str:
+    """Where serve runs its delivery worker (PHONE_DELIVERY_WORKER_PROCESS)."""
+    return str(request.param)
+
+
+def worker_child(process: subprocess.Popen[bytes]) -> int | None:
+    """The delivery worker's own process, when serve started one (``worker --link-fd``)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    for child in children:
+        with contextlib.suppress(FileNotFoundError):
+            if "--link-fd" in Path(f"/proc/{child}/cmdline").read_text():
+                return int(child)
+    return None
+
+
+def worker_pid(process: subprocess.Popen[bytes]) -> int:
+    """The process whose worker sends: serve's own, or the worker process it started."""
+    return worker_child(process) or process.pid
 
 
 def serve(
@@ -111,7 +135,7 @@ def snapshot(url: str) -> tuple[dict[str, str], dict[str, list[str]]]:
 
 def wait_in_flight(setup: dict[str, Any], process: subprocess.Popen[bytes], count: int) -> None:
     deadline = time.monotonic() + 60
-    while sends_in_flight(setup, process.pid) < count:
+    while sends_in_flight(setup, worker_pid(process)) < count:
         assert time.monotonic() < deadline, f"fewer than {count} sends in flight"
         time.sleep(0.05)
 
@@ -146,11 +170,15 @@ def stop(process: subprocess.Popen[bytes], seconds: float) -> float:
     return time.monotonic() - started
 
 
-def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str, Any], tmp_path: Path) -> None:
+def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(
+    setup: dict[str, Any], tmp_path: Path, worker_process: str
+) -> None:
     ids = accept(setup["api"], setup["env"], IN_FLIGHT + QUEUED_BEHIND)
     slow_sends(setup, 2500)
     log = tmp_path / "serve.log"
-    process, base = serve(setup, log)
+    process, base = serve(setup, log, worker_process=worker_process)
+    child = worker_child(process)
+    assert (child is not None) == (worker_process == "separate")
     # A request still arriving holds uvicorn's shutdown (it waits for open requests) past the end of
     # the 200 sends: a worker that stopped claiming only then would claim the 50 meanwhile. (Opened
     # first: uvicorn closes at once a connection whose request it has not begun to read.)
@@ -169,6 +197,7 @@ def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str
     process.wait(timeout=30)
     took = time.monotonic() - started
     assert process.returncode in (0, -signal.SIGTERM), log.read_text()
+    assert child is None or not Path(f"/proc/{child}").exists()  # serve waited for its worker
 
     status, outcomes = snapshot(setup["db"].url)
     assert set(status) == set(ids)  # none lost
@@ -183,7 +212,7 @@ def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str
     assert "worker_finishing_sends" in text and "shutdown_deadline_passed" not in text
     assert "Traceback" not in text
 
-    process, _ = serve(setup, log)  # the QUEUED ones go out once, after the restart
+    process, _ = serve(setup, log, worker_process=worker_process)  # the QUEUED ones go out once, after the restart
     try:
         deadline = time.monotonic() + 60
         while not set(snapshot(setup["db"].url)[0].values()) <= set(GONE_OUT):
@@ -197,7 +226,9 @@ def test_sigterm_finishes_the_sends_in_flight_and_claims_no_more(setup: dict[str
     assert [received[number] for number in ids.values()] == [1] * len(ids)  # none sent twice
 
 
-def test_a_send_longer_than_the_deadline_does_not_hold_the_process(setup: dict[str, Any], tmp_path: Path) -> None:
+def test_a_send_longer_than_the_deadline_does_not_hold_the_process(
+    setup: dict[str, Any], tmp_path: Path, worker_process: str
+) -> None:
     ids = accept(setup["api"], setup["env"], 5)
     slow_sends(setup, 20_000)
     log = tmp_path / "serve.log"
@@ -210,6 +241,7 @@ def test_a_send_longer_than_the_deadline_does_not_hold_the_process(setup: dict[s
         provider_timeout_seconds="30",
         lease_seconds="60",
         worker_concurrency=str(len(ids)),
+        worker_process=worker_process,
     )
     try:
         wait_in_flight(setup, process, len(ids))

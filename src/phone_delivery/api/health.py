@@ -44,4 +44,8 @@ async def ready(request: Request) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+    text = generate_latest(request.app.state.metrics_registry)
+    worker_process = request.app.state.worker_process
+    if worker_process is not None:  # the delivery worker's own process: its metrics follow this one's
+        text += await worker_process.metrics()
+    return Response(text, media_type=CONTENT_TYPE_LATEST)

@@ -65,6 +65,7 @@ COUNTERS_FORGET_BATCH = 1000
 
 class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.notifications = Counter(
             "phone_delivery_notifications", "Notifications reaching a status", ["status"], registry=registry
         )
@@ -130,8 +131,17 @@ class DeliveryWorker:
         self._held: set[str] = set()  # notifications leased by this worker and not yet recorded
         self._min_claim = max(1, settings.worker_concurrency // 4)
 
+    @property
+    def metrics_registry(self) -> CollectorRegistry:
+        """Where this worker's metrics are (a worker process answers them to serve's /metrics)."""
+        return self._metrics.registry
+
     def wake(self) -> None:
         self._wake.set()
+
+    def forget_sender(self, environment_id: str, sender_id: str) -> None:
+        """The sender changed or is gone (through an API in another process): read it again."""
+        self._resolver.forget(environment_id, sender_id)
 
     def stop(self) -> None:
         if not self._stopping:
