@@ -6,7 +6,7 @@ endpoint that forwards each message to the sandbox with the service's own provid
 no validation, database or worker: the least work any pipeline in Python must do per message.
 
 Usage: python -m bench.delivery [--seconds 10] [--connections 32] [--rounds 1] [--database-url URL]
-       [--separate-worker] [--serve-workers N]
+       [--separate-worker] [--serve-workers N] [--worker-process auto|separate|shared]
 Budget (issue 4): at least 70% of the sandbox's raw rate and at least 500 notifications/s on SQLite.
 With --rounds N the bare relay and the pipeline are measured N times, alternating (the pipeline on
 the same server each round), and the medians are compared: this machine is shared and noisy.
@@ -75,6 +75,12 @@ def main() -> None:
         default=1,
         help="serve --workers N: N API processes, each with its own delivery worker unless --separate-worker",
     )
+    parser.add_argument(
+        "--worker-process",
+        choices=("auto", "separate", "shared"),
+        default="auto",
+        help="PHONE_DELIVERY_WORKER_PROCESS: where serve (one API process) runs its worker",
+    )
     parser.add_argument("--smoke", action="store_true", help="a second per measurement, two rounds (CI)")
     args = parser.parse_args()
     if args.smoke:
@@ -91,6 +97,7 @@ def main() -> None:
     env = {
         **service_env(work, sandbox),
         "PHONE_DELIVERY_WORKER_CONCURRENCY": str(args.worker_concurrency),
+        "PHONE_DELIVERY_WORKER_PROCESS": args.worker_process,
     }
     if args.database_url:
         env["PHONE_DELIVERY_DATABASE_URL"] = args.database_url
