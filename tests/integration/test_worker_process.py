@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -212,3 +214,19 @@ def test_a_sender_changed_through_serve_is_read_again_by_its_worker_process(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_a_bad_worker_process_setting_is_one_clear_line(tmp_path: Path) -> None:
+    for value in ("both", "separate\r\n", "séparé", "x" * 100_000):
+        result = subprocess.run(
+            [sys.executable, "-m", "phone_delivery", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PHONE_DELIVERY_WORKER_PROCESS": value},
+        )
+        assert result.returncode == 2, result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "PHONE_DELIVERY_WORKER_PROCESS:" in errors[0], result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "phone-delivery.db").exists()  # refused before anything is written

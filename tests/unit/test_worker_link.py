@@ -84,6 +84,10 @@ def test_lines_it_cannot_read_change_nothing() -> None:
         b'f["only one"]\n'
         b"f[1, 2]\n"
         b'f{"e": "x"}\n'
+        b'f{"e": "x", "s": "y"}\n'
+        b"f5\n"
+        b"fnull\n"
+        b'f["a", 1]\n'
         b"f\x00\xff\xfe\n"
         b"\r\n"
         b"unknown\n"

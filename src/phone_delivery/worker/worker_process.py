@@ -1,7 +1,7 @@
 """The delivery worker in a process of its own, started and watched by `phone-delivery serve`.
 
 One API process holds one core: on a machine with more, its delivery worker runs beside it as
-``phone-delivery worker --link-fd N`` (``PHONE_DELIVERY_WORKER_PROCESS``, docs/operations.md). The
+``phone-delivery worker --link-fd N`` (``PHONE_DELIVERY_WORKER_PROCESS``, docs/delivery.md). The
 two share the database, as any separate worker does, and one end each of a socket pair, the link.
 serve writes lines to the worker:
 
@@ -194,8 +194,8 @@ class WorkerProcess:
             with contextlib.suppress(ProcessLookupError):
                 self._process.send_signal(signal.SIGTERM)
 
-    async def wait(self) -> int | None:
-        """After ``stop``: the worker's exit code, killing it if it outlives its deadline."""
+    async def wait(self) -> None:
+        """Stops the worker and waits for it to exit, killing it if it outlives its deadline."""
         self.stop()
         process = self._process
         if process is not None:
@@ -209,7 +209,6 @@ class WorkerProcess:
         if self._watcher is not None:
             await self._watcher
         self._close_link()
-        return process.returncode if process is not None else None
 
     def _close_link(self) -> None:
         if self._writer is not None:
@@ -245,9 +244,10 @@ async def serve_link(fd: int, worker: DeliveryWorker) -> None:
 
 def _forget(payload: bytes, forget: Callable[[str, str], None]) -> None:
     try:
-        environment_id, sender_id = json.loads(payload)
+        ids = json.loads(payload)
     except ValueError:
+        ids = None
+    if not (isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, str) for i in ids)):
         log.warning("worker_link_line_unreadable")
         return
-    if isinstance(environment_id, str) and isinstance(sender_id, str):
-        forget(environment_id, sender_id)
+    forget(ids[0], ids[1])
